@@ -1,0 +1,106 @@
+// The CA on disk, in the layout Istio's "cacerts" uses so operators can plug in their own:
+//   ca-cert.pem    signing certificate (a root, or an intermediate under the operator's root)
+//   ca-key.pem     its private key (mode 0600)
+//   cert-chain.pem ca-cert.pem then its issuers up to the root (optional when ca-cert is the root)
+//   root-cert.pem  trusted roots: the one anchoring cert-chain.pem, plus any others to trust
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { createSelfSignedRoot } from './ca-certificates';
+import { Issuer, SigningCa } from './issuer';
+import { KeyAlgorithm, parsePrivateKey } from './keys';
+import { joinPem, parseCertificate, parseCertificates, splitPemCertificates } from './pem';
+
+export const CA_FILES = {
+  cert: 'ca-cert.pem',
+  key: 'ca-key.pem',
+  chain: 'cert-chain.pem',
+  roots: 'root-cert.pem',
+} as const;
+
+export interface CaDirectory {
+  signing: SigningCa;
+  /** Every root in root-cert.pem (pass as `additionalRootsPem` to the CertificateAuthority). */
+  rootsPem: string[];
+}
+
+export async function loadCaFromDir(dir: string): Promise<CaDirectory> {
+  const file = (name: string) => path.join(dir, name);
+  const certPem = await readRequired(file(CA_FILES.cert));
+  const keyPem = await readRequired(file(CA_FILES.key));
+  const rootsPem = splitPemCertificates(await readRequired(file(CA_FILES.roots)));
+  const chainText = await readOptional(file(CA_FILES.chain));
+
+  const cert = parseCertificate(certPem, file(CA_FILES.cert));
+  const roots = parseCertificates(rootsPem, file(CA_FILES.roots));
+  if (!cert.checkPrivateKey(parsePrivateKey(keyPem, file(CA_FILES.key)))) {
+    throw new Error(`${file(CA_FILES.key)}: does not match the public key of ${CA_FILES.cert}`);
+  }
+  let chainPem = chainText ? splitPemCertificates(chainText) : [];
+  if (chainPem.length && parseCertificate(chainPem[0], file(CA_FILES.chain)).fingerprint256 === cert.fingerprint256) {
+    chainPem = chainPem.slice(1);
+  }
+  if (!chainPem.length && !cert.checkIssued(cert)) {
+    // No chain file: ca-cert.pem is an intermediate directly under one of the roots.
+    const root = rootsPem.find((_pem, i) => cert.checkIssued(roots[i]) && cert.verify(roots[i].publicKey));
+    if (!root) throw new Error(`${file(CA_FILES.chain)}: missing, and no root in ${CA_FILES.roots} issued ${CA_FILES.cert}`);
+    chainPem = [root];
+  }
+  const signing: SigningCa = { certPem, keyPem, chainPem };
+  const issuer = await Issuer.load(signing, `CA in ${dir} (${CA_FILES.cert} + ${CA_FILES.chain})`);
+  if (!roots.some((r) => r.fingerprint256 === issuer.root.fingerprint256)) {
+    throw new Error(`${file(CA_FILES.roots)}: does not contain the root that ${CA_FILES.chain} ends with`);
+  }
+  return { signing, rootsPem };
+}
+
+/** Writes all four files; the key is created with mode 0600 and every file is replaced atomically. */
+export async function saveCaToDir(dir: string, ca: CaDirectory): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeAtomic(path.join(dir, CA_FILES.key), ca.signing.keyPem, 0o600);
+  await writeAtomic(path.join(dir, CA_FILES.cert), ca.signing.certPem, 0o644);
+  await writeAtomic(path.join(dir, CA_FILES.chain), joinPem([ca.signing.certPem, ...ca.signing.chainPem]), 0o644);
+  await writeAtomic(path.join(dir, CA_FILES.roots), joinPem(ca.rootsPem), 0o644);
+}
+
+/** Loads the CA in `dir`, or creates a self-signed root there if the directory has no CA yet. */
+export async function initCaDir(
+  dir: string,
+  options: { trustDomain: string; keyAlgorithm?: KeyAlgorithm; rootTtlSeconds?: number },
+): Promise<CaDirectory & { created: boolean }> {
+  if (await exists(path.join(dir, CA_FILES.cert))) return { ...(await loadCaFromDir(dir)), created: false };
+  if (await exists(path.join(dir, CA_FILES.key))) {
+    throw new Error(`${path.join(dir, CA_FILES.key)}: exists without ${CA_FILES.cert}; refusing to overwrite a key`);
+  }
+  const signing = await createSelfSignedRoot({ trustDomain: options.trustDomain, keyAlgorithm: options.keyAlgorithm, ttlSeconds: options.rootTtlSeconds });
+  const ca = { signing, rootsPem: [signing.certPem] };
+  await saveCaToDir(dir, ca);
+  return { ...ca, created: true };
+}
+
+async function readRequired(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  return (await exists(file)) ? readRequired(file) : undefined;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file, fsConstants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomic(file: string, content: string, mode: number): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, content, { mode });
+  await fs.chmod(tmp, mode); // writeFile's mode is filtered by the umask
+  await fs.rename(tmp, file);
+}

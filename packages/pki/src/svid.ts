@@ -1,0 +1,61 @@
+// X.509-SVID issuance (https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md):
+// one URI SAN taken from the caller's authenticated identity, a non-CA leaf usable for both
+// ends of mTLS, valid from two minutes ago (clock skew) and never past its issuer.
+import { createPublicKey } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { CLOCK_SKEW_MS, Issuer, toPeculiarPublicKey } from './issuer';
+import { formatWorkloadId, WorkloadIdentity } from './spiffe-id';
+
+export const DEFAULT_SVID_TTL_SECONDS = 24 * 3600;
+
+export interface IssuedSvid {
+  spiffeId: string;
+  /** The leaf alone. */
+  certPem: string;
+  /** Leaf first, then the intermediates a peer needs to reach a root (roots are not sent). */
+  chainPem: string[];
+  notBefore: Date;
+  notAfter: Date;
+}
+
+export interface SvidRequest {
+  /** SPKI (or private-key) PEM of the workload's key. */
+  publicKeyPem: string;
+  identity: WorkloadIdentity;
+  ttlSeconds: number;
+  now: Date;
+}
+
+export async function issueSvid(issuer: Issuer, request: SvidRequest): Promise<IssuedSvid> {
+  const { now } = request;
+  issuer.assertValidAt(now);
+  const spiffeId = formatWorkloadId(request.identity);
+  const publicKey = toPeculiarPublicKey(request.publicKeyPem, 'workload public key');
+  const isRsa = createPublicKey(request.publicKeyPem).asymmetricKeyType === 'rsa';
+  const usages = x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+  const notAfter = new Date(Math.min(now.getTime() + request.ttlSeconds * 1000, issuer.latestNotAfter.getTime()));
+  const cert = await issuer.sign({
+    publicKey,
+    // Empty subject: the identity lives in the SAN alone, which is then critical (RFC 5280 4.2.1.6).
+    subject: '',
+    notBefore,
+    notAfter,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(usages, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
+      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    ],
+  });
+  const certPem = cert.toString('pem') + '\n';
+  // X.509 stores whole seconds: report what the certificate says.
+  return {
+    spiffeId,
+    certPem,
+    chainPem: [certPem, ...issuer.presentedChainPem],
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+  };
+}
