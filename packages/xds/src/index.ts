@@ -1,1 +1,15 @@
-export {};
+export { TypeUrl, PUSH_ORDER, isFullStateType, shortTypeName, type ResourceTypeUrl } from './type-urls';
+export { packAny, unpackAny, contentVersion, typeUrlOf, messageNameOf, type AnyMessage } from './any';
+export { envoyRoot, lookupType, protoIncludeDirs, TRELLIS_PROTO_DIR } from './protos';
+export { jsonToStruct, structToJson } from './struct';
+export type * from './cache/cache';
+export { Snapshot, makeResource, routeConfigNamesOf, edsServiceNameOf, type ResourceInput, type TypeSnapshot } from './cache/snapshot';
+export { SnapshotCache, type SnapshotCacheOptions } from './cache/snapshot-cache';
+export { AdsServer, type AdsServerOptions, type StreamAuthorizer } from './server/ads-server';
+export type { StreamStatusView, TypeStatus } from './server/stream-status';
+export { adsServiceDefinition } from './discovery';
+export type { DiscoveryRequest, DiscoveryResponse, DeltaDiscoveryRequest, DeltaDiscoveryResponse, NodeMessage } from './discovery';
+export { AdsClient, type AdsClientOptions, type ResourceUpdate, type TypeClientStatus } from './client/ads-client';
+export { Backoff, type BackoffOptions } from './client/backoff';
+export { ResourceValidationError, type ResourceType, type Decoded } from './client/resource-type';
+export * from './resource-types';

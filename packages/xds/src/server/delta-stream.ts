@@ -1,0 +1,148 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { CancelWatch, ConfigWatcher, DeltaResponse, NodeInfo } from '../cache/cache';
+import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from '../discovery';
+import { isFullStateType, pushRank } from '../type-urls';
+import { PushQueue } from './push-queue';
+import type { StreamStatus } from './stream-status';
+
+interface InFlight {
+  response: DeltaResponse;
+  /** What the client held for those names before, restored if it NACKs. */
+  before: Map<string, string | undefined>;
+}
+
+interface TypeState {
+  subscription: Set<string> | '*';
+  /** What the client holds: name → version (assumed applied once sent; undone on NACK). */
+  known: Map<string, string>;
+  rejected: Map<string, string>;
+  inFlight?: { nonce: string } & InFlight;
+  cancel?: CancelWatch;
+}
+
+/**
+ * One incremental (delta) ADS stream: only changed resources and removed names are
+ * sent; subscriptions change by `resource_names_subscribe` / `_unsubscribe`; a
+ * reconnecting client declares what it holds in `initial_resource_versions`.
+ */
+export class DeltaStream {
+  private readonly types = new Map<string, TypeState>();
+  private readonly queue: PushQueue<DeltaResponse>;
+  private node?: NodeInfo;
+  private nonceCounter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
+    private readonly watcher: ConfigWatcher,
+    private readonly status: StreamStatus,
+    private readonly identify: (request: DeltaDiscoveryRequest) => NodeInfo | undefined,
+    private readonly controlPlaneId: string,
+  ) {
+    this.queue = new PushQueue((batch) => this.flush(batch));
+  }
+
+  handle(request: DeltaDiscoveryRequest): void {
+    if (this.closed) return;
+    if (!this.node) {
+      this.node = this.identify(request);
+      if (!this.node) return;
+      this.status.node = this.node;
+    }
+    const typeUrl = request.type_url ?? '';
+    if (!typeUrl) return this.fail('DeltaDiscoveryRequest.type_url is required on an aggregated stream');
+    const subscribe = request.resource_names_subscribe ?? [];
+    let state = this.types.get(typeUrl);
+    if (!state) {
+      const legacyWildcard = subscribe.length === 0 && isFullStateType(typeUrl);
+      state = {
+        subscription: legacyWildcard ? '*' : new Set(),
+        known: new Map(Object.entries(request.initial_resource_versions ?? {})),
+        rejected: new Map(),
+      };
+      this.types.set(typeUrl, state);
+    }
+    const nonce = request.response_nonce ?? '';
+    if (nonce !== '' && state.inFlight?.nonce === nonce) this.answer(typeUrl, state, request.error_detail?.message);
+    this.updateSubscription(state, subscribe, request.resource_names_unsubscribe ?? []);
+    this.status.subscribed(typeUrl, state.subscription);
+    if (!state.inFlight) this.watch(typeUrl, state);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const state of this.types.values()) state.cancel?.();
+    this.queue.clear();
+  }
+
+  private answer(typeUrl: string, state: TypeState, nackMessage: string | undefined): void {
+    const { response, before, nonce } = state.inFlight!;
+    state.inFlight = undefined;
+    if (nackMessage === undefined) {
+      this.status.acked(typeUrl, response.systemVersion);
+      return;
+    }
+    this.status.nacked(typeUrl, response.systemVersion, nonce, nackMessage);
+    for (const resource of response.resources) state.rejected.set(resource.name, resource.version);
+    for (const [name, version] of before) {
+      if (version === undefined) state.known.delete(name);
+      else state.known.set(name, version);
+    }
+  }
+
+  private updateSubscription(state: TypeState, subscribe: string[], unsubscribe: string[]): void {
+    if (subscribe.includes('*')) state.subscription = '*';
+    if (unsubscribe.includes('*')) state.subscription = new Set();
+    if (state.subscription !== '*') {
+      for (const name of subscribe) if (name !== '*') state.subscription.add(name);
+      for (const name of unsubscribe) state.subscription.delete(name);
+    }
+    // The client forgets what it unsubscribed from; so do we, so a resubscribe resends it.
+    for (const name of unsubscribe) state.known.delete(name);
+  }
+
+  private watch(typeUrl: string, state: TypeState): void {
+    state.cancel?.();
+    state.cancel = this.watcher.watchDelta(
+      { node: this.node!, typeUrl, subscription: state.subscription, knownResources: state.known, rejectedResources: state.rejected },
+      (response) => this.queue.push(response),
+    );
+  }
+
+  /** Additions in make-before-break order, then the responses that only remove, in reverse. */
+  private flush(batch: DeltaResponse[]): void {
+    const additions = batch.filter((r) => r.resources.length > 0).sort((a, b) => pushRank(a.typeUrl) - pushRank(b.typeUrl));
+    const removalsOnly = batch.filter((r) => r.resources.length === 0).sort((a, b) => pushRank(b.typeUrl) - pushRank(a.typeUrl));
+    for (const response of [...additions, ...removalsOnly]) this.send(response);
+  }
+
+  private send(response: DeltaResponse): void {
+    if (this.closed) return;
+    const state = this.types.get(response.typeUrl)!;
+    const nonce = String(++this.nonceCounter);
+    const before = new Map<string, string | undefined>();
+    for (const resource of response.resources) {
+      before.set(resource.name, state.known.get(resource.name));
+      state.known.set(resource.name, resource.version);
+    }
+    for (const name of response.removed) {
+      before.set(name, state.known.get(name));
+      state.known.delete(name);
+    }
+    state.inFlight = { nonce, response, before };
+    this.status.sent(response.typeUrl, response.systemVersion, nonce);
+    this.call.write({
+      system_version_info: response.systemVersion,
+      resources: response.resources.map((r) => ({ name: r.name, version: r.version, resource: r.any })),
+      type_url: response.typeUrl,
+      removed_resources: response.removed,
+      nonce,
+      control_plane: { identifier: this.controlPlaneId },
+    });
+  }
+
+  private fail(message: string): void {
+    this.close();
+    this.call.emit('error', Object.assign(new Error(message), { code: 3 /* INVALID_ARGUMENT */ }));
+  }
+}

@@ -1,0 +1,155 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { CancelWatch, ConfigWatcher, NodeInfo, Resource, SotwResponse, Subscription } from '../cache/cache';
+import type { DiscoveryRequest, DiscoveryResponse } from '../discovery';
+import { isFullStateType, pushRank } from '../type-urls';
+import type { StreamStatus } from './stream-status';
+import { PushQueue } from './push-queue';
+
+interface TypeState {
+  subscription: Subscription;
+  /** Explicit names were ever requested: an empty list then means "none", not wildcard. */
+  named: boolean;
+  nonce: string;
+  sent?: SotwResponse;
+  acked: ReadonlyMap<string, string>;
+  ackedResources: readonly Resource[];
+  ackedVersion: string;
+  rejectedVersion?: string;
+  cancel?: CancelWatch;
+}
+
+/**
+ * One State-of-the-World ADS stream. At most one response per type is in flight:
+ * the next is computed only when the client ACKs or NACKs the last (by nonce), so
+ * a slow client is never flooded, and a NACKed version is never offered again.
+ */
+export class SotwStream {
+  private readonly types = new Map<string, TypeState>();
+  private readonly queue: PushQueue<SotwResponse>;
+  private node?: NodeInfo;
+  private nonceCounter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>,
+    private readonly watcher: ConfigWatcher,
+    private readonly status: StreamStatus,
+    private readonly identify: (request: DiscoveryRequest) => NodeInfo | undefined,
+    private readonly controlPlaneId: string,
+  ) {
+    this.queue = new PushQueue((batch) => this.flush(batch));
+  }
+
+  handle(request: DiscoveryRequest): void {
+    if (this.closed) return;
+    if (!this.node) {
+      this.node = this.identify(request);
+      if (!this.node) return;
+      this.status.node = this.node;
+    }
+    const typeUrl = request.type_url ?? '';
+    if (!typeUrl) return this.fail('DiscoveryRequest.type_url is required on an aggregated stream');
+    let state = this.types.get(typeUrl);
+    if (!state) {
+      state = { subscription: new Set(), named: false, nonce: '', acked: new Map(), ackedResources: [], ackedVersion: request.version_info ?? '' };
+      this.types.set(typeUrl, state);
+    }
+    const nonce = request.response_nonce ?? '';
+    if (nonce !== '' && nonce !== state.nonce) return; // stale: answers a response the client has since been sent a newer one for
+    if (nonce !== '' && state.sent) {
+      if (request.error_detail) {
+        state.rejectedVersion = state.sent.version;
+        this.status.nacked(typeUrl, state.sent.version, nonce, request.error_detail.message ?? '');
+      } else {
+        state.acked = new Map(state.sent.resources.map((r) => [r.name, r.version]));
+        state.ackedResources = state.sent.resources;
+        state.ackedVersion = state.sent.version;
+        state.rejectedVersion = undefined;
+        this.status.acked(typeUrl, state.sent.version);
+      }
+    }
+    this.updateSubscription(typeUrl, state, request.resource_names ?? []);
+    this.watch(typeUrl, state);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const state of this.types.values()) state.cancel?.();
+    this.queue.clear();
+  }
+
+  private updateSubscription(typeUrl: string, state: TypeState, names: string[]): void {
+    if (names.includes('*')) state.subscription = '*';
+    else if (names.length === 0 && !state.named && isFullStateType(typeUrl)) state.subscription = '*';
+    else {
+      state.named = true;
+      state.subscription = new Set(names);
+    }
+    this.status.subscribed(typeUrl, state.subscription);
+  }
+
+  private watch(typeUrl: string, state: TypeState): void {
+    state.cancel?.();
+    state.cancel = undefined;
+    if (state.subscription !== '*' && state.subscription.size === 0) return;
+    state.cancel = this.watcher.watchSotw(
+      {
+        node: this.node!,
+        typeUrl,
+        subscription: state.subscription,
+        knownVersion: state.ackedVersion,
+        knownResources: state.acked,
+        ...(state.rejectedVersion === undefined ? {} : { rejectedVersion: state.rejectedVersion }),
+      },
+      (response) => this.queue.push(response),
+    );
+  }
+
+  /**
+   * Send a batch in make-before-break order. A full-state response that drops
+   * resources is sent first as the union of old and new, and again without them
+   * at the end, so nothing still in use disappears before what replaces it exists.
+   */
+  private flush(batch: SotwResponse[]): void {
+    batch.sort((a, b) => pushRank(a.typeUrl) - pushRank(b.typeUrl));
+    const removals: SotwResponse[] = [];
+    const ordered: SotwResponse[] = [];
+    for (const response of batch) {
+      const kept = droppedResources(response, this.types.get(response.typeUrl)?.ackedResources ?? []);
+      if (kept.length > 0 && batch.length > 1) {
+        ordered.push({ ...response, version: `${response.version}+mbb`, resources: [...response.resources, ...kept] });
+        removals.unshift(response);
+      } else {
+        ordered.push(response);
+      }
+    }
+    for (const response of [...ordered, ...removals]) this.send(response);
+  }
+
+  private send(response: SotwResponse): void {
+    if (this.closed) return;
+    const state = this.types.get(response.typeUrl)!;
+    state.nonce = String(++this.nonceCounter);
+    state.sent = response;
+    this.status.sent(response.typeUrl, response.version, state.nonce);
+    this.call.write({
+      version_info: response.version,
+      resources: response.resources.map((r) => r.any),
+      type_url: response.typeUrl,
+      nonce: state.nonce,
+      control_plane: { identifier: this.controlPlaneId },
+    });
+  }
+
+  private fail(message: string): void {
+    this.close();
+    this.call.emit('error', Object.assign(new Error(message), { code: 3 /* INVALID_ARGUMENT */ }));
+  }
+}
+
+/** Resources of a full-state type that the client holds and this response would delete. */
+function droppedResources(response: SotwResponse, held: readonly Resource[]): Resource[] {
+  if (!isFullStateType(response.typeUrl) || held.length === 0) return [];
+  const next = new Set(response.resources.map((r) => r.name));
+  return held.filter((r) => !next.has(r.name));
+}
