@@ -1,0 +1,55 @@
+import { RbacConfigError } from './errors';
+
+// Shape checks shared by the compilers: a proxy must NACK what it would silently ignore.
+
+export function asObject(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RbacConfigError(field, 'must be a message (object)');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function asArray(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) throw new RbacConfigError(field, 'must be a repeated field (array)');
+  return value;
+}
+
+export function asString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new RbacConfigError(field, 'must be a string');
+  return value;
+}
+
+export function asBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new RbacConfigError(field, 'must be a bool');
+  return value;
+}
+
+export function asInteger(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RbacConfigError(field, `must be an integer in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** Rejects any key outside `known`, naming it; `unsupported` keys get a clearer message. */
+export function checkFields(
+  message: Record<string, unknown>,
+  field: string,
+  known: readonly string[],
+  unsupported: readonly string[] = [],
+): void {
+  for (const key of Object.keys(message)) {
+    if (message[key] === undefined || known.includes(key)) continue;
+    const problem = unsupported.includes(key) ? 'is not supported by the Trellis RBAC engine' : 'is not a known field';
+    throw new RbacConfigError(`${field}.${key}`, problem);
+  }
+}
+
+/** The single set member of a proto oneof; errors if none or several are set. */
+export function oneOf(message: Record<string, unknown>, field: string, members: readonly string[]): string {
+  const set = members.filter((m) => message[m] !== undefined && message[m] !== null);
+  if (set.length !== 1) {
+    throw new RbacConfigError(field, set.length === 0 ? `must set one of ${members.join(', ')}` : `sets several of ${set.join(', ')}`);
+  }
+  return set[0]!;
+}
