@@ -1,1 +1,15 @@
-export {};
+export type {
+  Attribute, AuthorizationAction, AuthorizationPolicy, Condition, MtlsMode, ObjectMeta, Operation, PeerAuthentication,
+  PolicyTargetReference, Rule, Source, Workload,
+} from './model';
+export type { HttpAttributes, RequestAttributes, RequestAuth } from './request';
+export { formatDiagnostic, PolicyValidationError, type Diagnostic, type ValidationResult } from './diagnostics';
+export { DRY_RUN_ANNOTATION, parseAuthorizationPolicy, validateAuthorizationPolicy } from './authorization-policy';
+export {
+  effectiveMtlsMode, parsePeerAuthentication, validatePeerAuthentication, type EffectiveMtlsMode, type MtlsOptions,
+} from './peer-authentication';
+export { DEFAULT_ROOT_NAMESPACE, policiesForWorkload, type ScopeOptions } from './scope';
+export { evaluate, type Decision, type DecisionReason, type DryRunResult, type EvaluateOptions } from './evaluate';
+export { TCP_RBAC_STAT_PREFIX, toEnvoyHttpRbac, toEnvoyNetworkRbac } from './translate';
+export { parseRbacPolicyName, rbacPolicyName, type PolicyRuleRef } from './naming';
+export { SUPPORTED_CONDITION_KEYS } from './attributes';
