@@ -1,12 +1,15 @@
-/** google.protobuf.Struct ⇄ plain JSON, for node metadata. */
+/**
+ * google.protobuf.Struct ⇄ plain JSON, for node metadata. protobufjs defines the
+ * well-known types itself with camelCase field names (unlike Envoy's snake_case).
+ */
 
 interface ValueMessage {
-  null_value?: unknown;
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: StructMessage;
-  list_value?: { values?: ValueMessage[] };
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: StructMessage;
+  listValue?: { values?: ValueMessage[] };
   kind?: string;
 }
 
@@ -16,11 +19,11 @@ export interface StructMessage {
 
 function valueToJson(value: ValueMessage): unknown {
   switch (value.kind) {
-    case 'number_value': return value.number_value;
-    case 'string_value': return value.string_value;
-    case 'bool_value': return value.bool_value;
-    case 'struct_value': return structToJson(value.struct_value);
-    case 'list_value': return (value.list_value?.values ?? []).map(valueToJson);
+    case 'numberValue': return value.numberValue;
+    case 'stringValue': return value.stringValue;
+    case 'boolValue': return value.boolValue;
+    case 'structValue': return structToJson(value.structValue);
+    case 'listValue': return (value.listValue?.values ?? []).map(valueToJson);
     default: return null;
   }
 }
@@ -32,12 +35,12 @@ export function structToJson(struct: StructMessage | null | undefined): Record<s
 }
 
 function jsonToValue(value: unknown): ValueMessage {
-  if (value === null || value === undefined) return { null_value: 'NULL_VALUE' };
-  if (typeof value === 'number') return { number_value: value };
-  if (typeof value === 'string') return { string_value: value };
-  if (typeof value === 'boolean') return { bool_value: value };
-  if (Array.isArray(value)) return { list_value: { values: value.map(jsonToValue) } };
-  return { struct_value: jsonToStruct(value as Record<string, unknown>) };
+  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof value === 'number') return { numberValue: value };
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(jsonToValue) } };
+  return { structValue: jsonToStruct(value as Record<string, unknown>) };
 }
 
 export function jsonToStruct(json: Record<string, unknown>): StructMessage {

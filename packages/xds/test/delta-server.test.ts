@@ -1,0 +1,94 @@
+import { TypeUrl, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../src';
+import { RawStream, NODE, endpoints, meshSnapshot, startServer, type RunningServer } from './fixtures';
+
+type Delta = RawStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
+let running: RunningServer;
+const streams: Delta[] = [];
+
+beforeEach(async () => {
+  running = await startServer();
+});
+afterEach(async () => {
+  streams.splice(0).forEach((s) => s.close());
+  await running.stop();
+});
+
+function open(): Delta {
+  const stream = new RawStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>(running.address, 'DeltaAggregatedResources');
+  streams.push(stream);
+  return stream;
+}
+const sent = (r: DeltaDiscoveryResponse) => r.resources.map((x) => x.name).sort();
+
+describe('delta ADS server', () => {
+  test('wildcard (legacy: no names) gets all; an ACK gets nothing more; a change sends only the changed resource', async () => {
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+    const s = open();
+    s.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names_subscribe: ['*'] });
+    const first = await s.next();
+    expect(sent(first)).toEqual(['a', 'b']);
+    s.send({ type_url: TypeUrl.ClusterLoadAssignment, response_nonce: first.nonce });
+    expect(await s.quiet()).toBe(true);
+    const snapshot = running.cache.getSnapshot(NODE.id)!;
+    running.cache.setSnapshot(NODE.id, snapshot.withType(TypeUrl.ClusterLoadAssignment, [endpoints('a', [1]), endpoints('b', [2, 3])]));
+    const second = await s.next();
+    expect(sent(second)).toEqual(['b']);
+    expect(second.removed_resources).toEqual([]);
+  });
+
+  test('named subscribe / unsubscribe; a name that does not exist yet is sent when it appears', async () => {
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+    const s = open();
+    s.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names_subscribe: ['a', 'c'] });
+    const first = await s.next();
+    expect(sent(first)).toEqual(['a']);
+    s.send({ type_url: TypeUrl.ClusterLoadAssignment, response_nonce: first.nonce, resource_names_subscribe: ['b'], resource_names_unsubscribe: ['a'] });
+    const second = await s.next();
+    expect(sent(second)).toEqual(['b']);
+    s.send({ type_url: TypeUrl.ClusterLoadAssignment, response_nonce: second.nonce });
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1, 5], b: [2], c: [3] }));
+    const third = await s.next();
+    expect(sent(third)).toEqual(['c']); // a changed, but is no longer subscribed
+  });
+
+  test('removal of a resource is sent as removed_resources', async () => {
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+    const s = open();
+    s.send({ node: NODE, type_url: TypeUrl.Cluster });
+    const first = await s.next();
+    expect(sent(first)).toEqual(['a', 'b']);
+    s.send({ type_url: TypeUrl.Cluster, response_nonce: first.nonce });
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1] }));
+    const second = await s.next();
+    expect(second.resources).toEqual([]);
+    expect(second.removed_resources).toEqual(['b']);
+  });
+
+  test('NACK keeps the rejected resource version from being resent; a new version is', async () => {
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1] }));
+    const s = open();
+    s.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names_subscribe: ['a'] });
+    const first = await s.next();
+    s.send({ type_url: TypeUrl.ClusterLoadAssignment, response_nonce: first.nonce, error_detail: { code: 3, message: 'ClusterLoadAssignment "a": bad' } });
+    expect(await s.quiet()).toBe(true);
+    const status = running.ads.streamStatuses()[0]!.types[0]!;
+    expect(status.lastNack?.message).toBe('ClusterLoadAssignment "a": bad');
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1, 2] }));
+    const fixed = await s.next();
+    expect(sent(fixed)).toEqual(['a']);
+  });
+
+  test('a reconnecting client declares what it holds and is sent only the difference', async () => {
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+    const s = open();
+    s.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names_subscribe: ['a', 'b'] });
+    const first = await s.next();
+    const held = Object.fromEntries(first.resources.map((r) => [r.name, r.version]));
+    s.close();
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2, 4] }));
+    const again = open();
+    again.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names_subscribe: ['a', 'b'], initial_resource_versions: held });
+    const resumed = await again.next();
+    expect(sent(resumed)).toEqual(['b']);
+  });
+});
