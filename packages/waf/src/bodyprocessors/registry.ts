@@ -1,0 +1,28 @@
+import type { BodyProcessor } from './types';
+import type { Transaction } from '../engine/transaction';
+import { urlencoded } from './urlencoded';
+import { multipart } from './multipart';
+import { json } from './json';
+import { xml } from './xml';
+
+const PROCESSORS: Record<string, BodyProcessor> = { URLENCODED: urlencoded, MULTIPART: multipart, JSON: json, XML: xml };
+
+/** The processor ModSecurity picks from Content-Type when no ctl:requestBodyProcessor chose one. */
+function fromContentType(contentType: string): string | undefined {
+  const ct = contentType.toLowerCase();
+  if (ct.startsWith('application/x-www-form-urlencoded')) return 'URLENCODED';
+  if (ct.startsWith('multipart/form-data')) return 'MULTIPART';
+  return undefined;
+}
+
+export function processBody(tx: Transaction, body: string, contentType: string): void {
+  const name = tx.requestBodyProcessor ?? fromContentType(contentType);
+  tx.setSingle('REQBODY_ERROR', '0');
+  tx.setSingle('REQBODY_PROCESSOR_ERROR', '0');
+  if (name !== 'MULTIPART') tx.setSingle('REQUEST_BODY', body);
+  else if (tx.forceRequestBodyVariable) tx.setSingle('REQUEST_BODY', body);
+  if (!name) return;
+  tx.setSingle('REQBODY_PROCESSOR', name);
+  const processor = PROCESSORS[name];
+  if (processor) processor(tx, body, contentType);
+}

@@ -1,0 +1,557 @@
+import { Collection } from '../collections/collection';
+import type { PersistentRecord } from '../collections/persistent';
+import { toByteString } from '../bytes';
+import { getVariable } from '../variables/registry';
+import { processBody } from '../bodyprocessors/registry';
+import type { Macro } from './macro';
+import type { Disruptive, OperatorContext, Phase, Rule, TargetExclusion } from './rule';
+import type { RuleEngineMode, RuleSet } from './ruleset';
+import { parseCookies, parseUrlEncoded, uriDecode } from './request-line';
+
+export interface TransactionOptions {
+  id?: string;
+  clientIp?: string;
+  clientPort?: number;
+  serverPort?: number;
+}
+
+/** A request the WAF stopped: the HTTP status to answer with and the rule that decided it. */
+export interface Interruption {
+  readonly status: number;
+  readonly ruleId: number;
+  readonly action: 'deny' | 'drop' | 'redirect';
+  readonly url?: string;
+}
+
+export interface MatchedRule {
+  readonly id: number;
+  readonly phase: Phase;
+  readonly msg: string;
+  readonly data: string;
+  readonly severity?: number;
+  readonly tags: readonly string[];
+  /** False for rules marked `nolog`: they matched but would not appear in the error log. */
+  readonly logged: boolean;
+  readonly matchedVar: string;
+  readonly matchedVarName: string;
+}
+
+export type HeaderList = Iterable<readonly [string, string]> | Record<string, string | string[]>;
+
+interface Match {
+  readonly name: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+let uniqueCounter = 0;
+
+/** Evaluates one HTTP exchange against a RuleSet. All per-request state lives here. */
+export class Transaction implements OperatorContext {
+  readonly id: string;
+  readonly matchedRules: MatchedRule[] = [];
+  interruption: Interruption | null = null;
+
+  ruleEngine: RuleEngineMode;
+  requestBodyAccess: boolean;
+  requestBodyLimit: number;
+  requestBodyProcessor: string | undefined;
+  forceRequestBodyVariable = false;
+
+  /** Persistent collections opened by initcol, by name (IP, GLOBAL …). */
+  readonly persistentRecords = new Map<string, PersistentRecord>();
+  private readonly collections = new Map<string, Collection>();
+  private readonly singles = new Map<string, string>();
+  private readonly removedRanges: [number, number][] = [];
+  private readonly removedTags = new Set<string>();
+  private readonly removedMsgs: string[] = [];
+  private readonly removedTargetsById = new Map<number, TargetExclusion[]>();
+  private readonly removedTargetsByTag: { tag: string; exclusion: TargetExclusion }[] = [];
+  private readonly removedTargetsByMsg: { msg: string; exclusion: TargetExclusion }[] = [];
+  private readonly transformCache = new Map<string, Map<string, string>>();
+  private readonly requestBody: Buffer[] = [];
+  private readonly responseBody: Buffer[] = [];
+  private requestBodyBytes = 0;
+  private lastPhase = 0;
+  /** Set by `allow`: the last phase whose rules are skipped. */
+  private allowedThrough = 0;
+
+  // OperatorContext: the rule being evaluated.
+  rule!: Rule;
+  get tx(): Transaction {
+    return this;
+  }
+
+  constructor(
+    private readonly rules: RuleSet,
+    options: TransactionOptions = {},
+  ) {
+    const cfg = rules.config;
+    this.ruleEngine = cfg.ruleEngine;
+    this.requestBodyAccess = cfg.requestBodyAccess;
+    this.requestBodyLimit = cfg.requestBodyLimit;
+    this.id = options.id ?? `${Date.now().toString(36)}${(uniqueCounter++).toString(36)}`;
+    const now = new Date();
+    this.setSingle('UNIQUE_ID', this.id);
+    this.setSingle('REMOTE_ADDR', options.clientIp ?? '127.0.0.1');
+    this.setSingle('REMOTE_PORT', String(options.clientPort ?? 0));
+    this.setSingle('SERVER_PORT', String(options.serverPort ?? 80));
+    this.setSingle('TIME_EPOCH', String(Math.floor(now.getTime() / 1000)));
+    this.setSingle('DURATION', '0');
+  }
+
+  // ---- variable access ---------------------------------------------------------------
+
+  collection(name: string): Collection {
+    let c = this.collections.get(name);
+    if (!c) this.collections.set(name, (c = new Collection()));
+    return c;
+  }
+
+  /** Binds a persistent collection (IP, GLOBAL …) opened by initcol. */
+  bindCollection(name: string, data: Collection): void {
+    this.collections.set(name, data);
+  }
+
+  single(name: string): string | undefined {
+    return this.singles.get(name);
+  }
+
+  setSingle(name: string, value: string): void {
+    this.singles.set(name, value);
+  }
+
+  get store() {
+    return this.rules.store;
+  }
+
+  /** TX:anomaly_score as a number (CRS anomaly scoring). */
+  get anomalyScore(): number {
+    return Number(this.collection('TX').first('anomaly_score') ?? 0) || 0;
+  }
+
+  // ---- per-transaction rule changes (ctl) ----------------------------------------------
+
+  removeRuleRange(from: number, to: number): void {
+    this.removedRanges.push([from, to]);
+  }
+  removeRulesByTag(tag: string): void {
+    this.removedTags.add(tag);
+  }
+  removeRulesByMsg(msg: string): void {
+    this.removedMsgs.push(msg);
+  }
+  removeTargetById(id: number, exclusion: TargetExclusion): void {
+    const list = this.removedTargetsById.get(id);
+    if (list) list.push(exclusion);
+    else this.removedTargetsById.set(id, [exclusion]);
+  }
+  removeTargetByTag(tag: string, exclusion: TargetExclusion): void {
+    this.removedTargetsByTag.push({ tag, exclusion });
+  }
+  removeTargetByMsg(msg: string, exclusion: TargetExclusion): void {
+    this.removedTargetsByMsg.push({ msg, exclusion });
+  }
+
+  private isRemoved(rule: Rule): boolean {
+    for (const [from, to] of this.removedRanges) if (rule.id >= from && rule.id <= to) return true;
+    if (this.removedTags.size && rule.tags.some((t) => this.removedTags.has(t))) return true;
+    if (this.removedMsgs.length && rule.msg && this.removedMsgs.includes(rule.msg.text)) return true;
+    return false;
+  }
+
+  // ---- request / response processing ---------------------------------------------------
+
+  processConnection(clientIp: string, clientPort: number, serverIp: string, serverPort: number): void {
+    this.setSingle('REMOTE_ADDR', clientIp);
+    this.setSingle('REMOTE_PORT', String(clientPort));
+    this.setSingle('SERVER_ADDR', serverIp);
+    this.setSingle('SERVER_PORT', String(serverPort));
+  }
+
+  /** Phase 1. `uri` is the raw request target as sent; `httpVersion` is `1.1` or `HTTP/1.1`. */
+  processRequestHeaders(method: string, uri: string, httpVersion: string, headers: HeaderList): Interruption | null {
+    method = toByteString(method);
+    uri = toByteString(uri);
+    const protocol = httpVersion.startsWith('HTTP/') ? httpVersion : `HTTP/${httpVersion}`;
+    this.setSingle('REQUEST_METHOD', method);
+    this.setSingle('REQUEST_PROTOCOL', protocol);
+    this.setSingle('REQUEST_LINE', `${method} ${uri} ${protocol}`);
+    this.setSingle('REQUEST_URI_RAW', uri);
+    const q = uri.indexOf('?');
+    const rawPath = q < 0 ? uri : uri.slice(0, q);
+    let decodedUri = uriDecode(uri);
+    const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*/.exec(decodedUri);
+    if (scheme) decodedUri = decodedUri.slice(scheme[0].length) || '/';
+    this.setSingle('REQUEST_URI', decodedUri);
+    let path = uriDecode(rawPath);
+    const pathScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*/.exec(path);
+    if (pathScheme) path = path.slice(pathScheme[0].length);
+    this.setSingle('REQUEST_FILENAME', path);
+    const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+    this.setSingle('REQUEST_BASENAME', slash >= 0 ? path.slice(slash + 1) : path);
+    this.setSingle('PATH_INFO', path);
+    if (q >= 0) {
+      const query = uri.slice(q + 1);
+      this.setSingle('QUERY_STRING', query);
+      parseUrlEncoded(query, [this.collection('ARGS_GET'), this.collection('ARGS')]);
+    } else this.setSingle('QUERY_STRING', '');
+
+    const hdrs = this.collection('REQUEST_HEADERS');
+    const cookies = this.collection('REQUEST_COOKIES');
+    for (const [name, value] of headerEntries(headers)) {
+      const n = toByteString(name);
+      const v = toByteString(value);
+      hdrs.add(n, v);
+      if (n.toLowerCase() === 'cookie') parseCookies(v, cookies);
+    }
+    this.setSingle('SERVER_NAME', (hdrs.first('host') ?? '').replace(/:\d+$/, ''));
+    this.updateArgsSize();
+    return this.runPhase(1);
+  }
+
+  appendRequestBody(chunk: string | Buffer | Uint8Array): Interruption | null {
+    const buf = typeof chunk === 'string' ? Buffer.from(toByteString(chunk), 'latin1') : Buffer.from(chunk);
+    this.requestBodyBytes += buf.length;
+    if (this.requestBodyBytes > this.requestBodyLimit && this.rules.config.requestBodyLimitAction === 'Reject') {
+      if (this.ruleEngine === 'On' && !this.interruption) {
+        this.interruption = { status: 413, ruleId: 0, action: 'deny' };
+        return this.interruption;
+      }
+      return null;
+    }
+    this.requestBody.push(buf);
+    return null;
+  }
+
+  /** Phase 2: parses the body (urlencoded, multipart, JSON, XML) when body access is on. */
+  processRequestBody(): Interruption | null {
+    if (this.interruption) return this.interruption;
+    if (this.requestBodyAccess) {
+      let body = Buffer.concat(this.requestBody).toString('latin1');
+      if (body.length > this.requestBodyLimit) body = body.slice(0, this.requestBodyLimit);
+      const contentType = this.collection('REQUEST_HEADERS').first('content-type') ?? '';
+      this.setSingle('REQUEST_BODY_LENGTH', String(body.length));
+      processBody(this, body, contentType);
+      this.updateArgsSize();
+    }
+    return this.runPhase(2);
+  }
+
+  /** Phase 3. */
+  processResponseHeaders(status: number, headers: HeaderList, protocol = 'HTTP/1.1'): Interruption | null {
+    this.setSingle('RESPONSE_STATUS', String(status));
+    this.setSingle('RESPONSE_PROTOCOL', protocol);
+    this.setSingle('STATUS_LINE', `${protocol} ${status}`);
+    const hdrs = this.collection('RESPONSE_HEADERS');
+    for (const [name, value] of headerEntries(headers)) hdrs.add(toByteString(name), toByteString(value));
+    const ct = hdrs.first('content-type');
+    if (ct !== undefined) this.setSingle('RESPONSE_CONTENT_TYPE', ct);
+    const cl = hdrs.first('content-length');
+    if (cl !== undefined) this.setSingle('RESPONSE_CONTENT_LENGTH', cl);
+    return this.runPhase(3);
+  }
+
+  appendResponseBody(chunk: string | Buffer | Uint8Array): void {
+    this.responseBody.push(typeof chunk === 'string' ? Buffer.from(toByteString(chunk), 'latin1') : Buffer.from(chunk));
+  }
+
+  /** Phase 4. */
+  processResponseBody(): Interruption | null {
+    if (this.rules.config.responseBodyAccess) {
+      const body = Buffer.concat(this.responseBody).toString('latin1').slice(0, this.rules.config.responseBodyLimit);
+      this.setSingle('RESPONSE_BODY', body);
+    }
+    return this.runPhase(4);
+  }
+
+  /** Phase 5 (logging): never interrupts. */
+  processLogging(): void {
+    this.runPhase(5);
+  }
+
+  private updateArgsSize(): void {
+    let size = 0;
+    for (const e of this.collection('ARGS').entries()) size += e.key.length + e.value.length;
+    this.setSingle('ARGS_COMBINED_SIZE', String(size));
+  }
+
+  // ---- rule evaluation --------------------------------------------------------------------
+
+  private runPhase(phase: Phase): Interruption | null {
+    if (this.interruption) return this.interruption;
+    if (this.ruleEngine === 'Off' || phase <= this.lastPhase) return null;
+    this.lastPhase = phase;
+    if (phase <= this.allowedThrough) return null;
+    const rules = this.rules.phases[phase];
+    let skipTo: string | undefined;
+    let skip = 0;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      if (skipTo !== undefined) {
+        if (rule.marker === skipTo) skipTo = undefined;
+        continue;
+      }
+      if (rule.marker !== undefined) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      if (this.isRemoved(rule)) continue;
+      if (!this.evaluateChain(rule)) continue;
+      const outcome = this.onMatch(rule, phase);
+      if (outcome === 'stop') return this.interruption;
+      if (outcome === 'allow') return null;
+      if (rule.skipAfter !== undefined) skipTo = rule.skipAfter;
+      else if (rule.skip > 0) skip = rule.skip;
+    }
+    return null;
+  }
+
+  /** Evaluates a rule and its chained rules; true when every link matched. */
+  private evaluateChain(rule: Rule): boolean {
+    for (let link: Rule | undefined = rule; link; link = link.chained) {
+      if (!this.evaluateLink(link, rule)) return false;
+    }
+    return true;
+  }
+
+  private evaluateLink(link: Rule, starter: Rule): boolean {
+    this.rule = link;
+    const values = this.collectTargets(link, starter);
+    if (link.targets.length === 0) {
+      // SecAction: unconditional.
+      return true;
+    }
+    if (values.length === 0) return false;
+    const matchedVars = this.collection('MATCHED_VARS');
+    matchedVars.clear();
+    const op = link.operator;
+    let matched = false;
+    for (const v of values) {
+      if (link.multiMatch) {
+        for (const candidate of this.transformAll(link, v.value)) {
+          if (op.run(candidate, this) !== op.negated) {
+            this.recordMatch(v, candidate);
+            matched = true;
+            break;
+          }
+        }
+      } else {
+        const value = this.transform(link, v.value);
+        if (op.run(value, this) !== op.negated) {
+          this.recordMatch(v, value);
+          matched = true;
+        }
+      }
+    }
+    return matched;
+  }
+
+  private recordMatch(v: Match, value: string): void {
+    this.setSingle('MATCHED_VAR', value);
+    this.setSingle('MATCHED_VAR_NAME', v.name);
+    this.collection('MATCHED_VARS').add(v.name, value);
+  }
+
+  private transform(rule: Rule, value: string): string {
+    if (rule.transformations.length === 0) return value;
+    let cache = this.transformCache.get(rule.transformationKey);
+    if (!cache) this.transformCache.set(rule.transformationKey, (cache = new Map()));
+    let out = cache.get(value);
+    if (out === undefined) {
+      out = value;
+      for (const t of rule.transformations) out = t(out);
+      cache.set(value, out);
+    }
+    return out;
+  }
+
+  /** multiMatch: the value before and after every transformation that changed it. */
+  private transformAll(rule: Rule, value: string): string[] {
+    const out = [value];
+    let current = value;
+    for (const t of rule.transformations) {
+      const next = t(current);
+      if (next !== current) out.push(next);
+      current = next;
+    }
+    return out;
+  }
+
+  private collectTargets(rule: Rule, starter: Rule): Match[] {
+    const out: Match[] = [];
+    const extra = this.extraExclusions(starter);
+    for (const target of rule.targets) {
+      const def = getVariable(target.variable);
+      if (!def) continue;
+      if (def.kind === 'single') {
+        const value = def.get(this);
+        if (target.count) out.push({ name: `&${target.variable}`, key: '', value: value === undefined ? '0' : '1' });
+        else if (value !== undefined && !isExcluded(rule.exclusions, extra, target.variable, '')) {
+          out.push({ name: target.variable, key: '', value });
+        }
+        continue;
+      }
+      const coll = def.get(this);
+      if (coll.size === 0) {
+        if (target.count) out.push({ name: `&${target.variable}`, key: '', value: '0' });
+        continue;
+      }
+      const entries =
+        target.key !== undefined ? coll.get(target.key) : target.keyRegex ? coll.all().filter((e) => target.keyRegex!.test(e.key)) : coll.entries();
+      if (target.count) {
+        let n = 0;
+        for (const _ of entries) n++;
+        out.push({ name: `&${target.variable}`, key: '', value: String(n) });
+        continue;
+      }
+      for (const e of entries) {
+        if (isExcluded(rule.exclusions, extra, target.variable, e.key)) continue;
+        out.push({ name: `${target.variable}:${e.key}`, key: e.key, value: def.kind === 'names' ? e.key : e.value });
+      }
+    }
+    return out;
+  }
+
+  private extraExclusions(starter: Rule): TargetExclusion[] | undefined {
+    let out: TargetExclusion[] | undefined = this.removedTargetsById.get(starter.id);
+    if (this.removedTargetsByTag.length) {
+      for (const r of this.removedTargetsByTag) if (starter.tags.includes(r.tag)) (out = out ? [...out] : []).push(r.exclusion);
+    }
+    if (this.removedTargetsByMsg.length && starter.msg) {
+      for (const r of this.removedTargetsByMsg) if (starter.msg.text === r.msg) (out = out ? [...out] : []).push(r.exclusion);
+    }
+    return out;
+  }
+
+  /** Runs the actions of every link and the disruptive action of the starter. */
+  private onMatch(rule: Rule, phase: Phase): 'continue' | 'stop' | 'allow' {
+    for (let link: Rule | undefined = rule; link; link = link.chained) {
+      this.rule = link;
+      for (const action of link.actions) action(this, link);
+    }
+    this.rule = rule;
+    const logged = rule.log ?? true;
+    if (rule.id) {
+      this.matchedRules.push({
+        id: rule.id,
+        phase,
+        msg: rule.msg ? this.expand(rule.msg) : '',
+        data: rule.logdata ? this.expand(rule.logdata) : '',
+        severity: rule.severity,
+        tags: rule.tags,
+        logged,
+        matchedVar: this.single('MATCHED_VAR') ?? '',
+        matchedVarName: this.single('MATCHED_VAR_NAME') ?? '',
+      });
+      if (rule.severity !== undefined) {
+        const highest = Number(this.single('HIGHEST_SEVERITY') ?? 255);
+        if (rule.severity < highest) this.setSingle('HIGHEST_SEVERITY', String(rule.severity));
+      }
+    }
+    const { disruptive, status } = this.resolveDisruptive(rule, phase);
+    switch (disruptive.kind) {
+      case 'deny':
+      case 'drop':
+      case 'redirect':
+        if (this.ruleEngine !== 'On') return 'continue';
+        this.interruption = {
+          status: disruptive.kind === 'redirect' ? (status && status >= 300 && status < 400 ? status : 302) : (status ?? 403),
+          ruleId: rule.id,
+          action: disruptive.kind,
+          ...(disruptive.kind === 'redirect' && rule.redirect ? { url: this.expand(rule.redirect) } : {}),
+        };
+        return 'stop';
+      case 'allow':
+        if (this.ruleEngine !== 'On') return 'continue';
+        this.allowedThrough = disruptive.allowScope === 'phase' ? phase : disruptive.allowScope === 'request' ? 2 : 4;
+        return 'allow';
+      default:
+        return 'continue';
+    }
+  }
+
+  private resolveDisruptive(rule: Rule, phase: Phase): { disruptive: Disruptive; status?: number } {
+    const fallback = this.rules.config.defaultDisruptive[phase];
+    if (rule.disruptive && rule.disruptive.kind !== 'block') return { disruptive: rule.disruptive, status: rule.status ?? fallback?.status };
+    if (fallback && fallback.disruptive.kind !== 'block') return { disruptive: fallback.disruptive, status: rule.status ?? fallback.status };
+    return { disruptive: { kind: 'pass' } };
+  }
+
+  // ---- OperatorContext ---------------------------------------------------------------------
+
+  expand(macro: Macro): string {
+    if (macro.literal) return macro.text;
+    let out = '';
+    for (const part of macro.parts) out += typeof part === 'string' ? part : this.resolveReference(part.variable, part.key);
+    return out;
+  }
+
+  capture(groups: readonly (string | undefined)[]): void {
+    const tx = this.collection('TX');
+    for (let i = 0; i < groups.length && i < 10; i++) tx.set(String(i), groups[i] ?? '');
+  }
+
+  /** Value of `%{VARIABLE}` / `%{COLLECTION.key}`; missing values expand to ''. */
+  resolveReference(variable: string, key?: string): string {
+    if (variable === 'RULE') return this.ruleField(key?.toLowerCase() ?? '');
+    const def = getVariable(variable);
+    if (!def) return '';
+    if (def.kind === 'single') return def.get(this) ?? '';
+    const coll = def.get(this);
+    if (key === undefined) return '';
+    return coll.first(key) ?? '';
+  }
+
+  private ruleField(field: string): string {
+    const r = this.rule.parent ?? this.rule;
+    switch (field) {
+      case 'id':
+        return String(r.id);
+      case 'msg':
+        return r.msg ? r.msg.text : '';
+      case 'severity':
+        return r.severity === undefined ? '' : String(r.severity);
+      case 'logdata':
+        return r.logdata ? this.expand(r.logdata) : '';
+      case 'phase':
+        return String(r.phase);
+      case 'rev':
+        return r.rev ?? '';
+      case 'ver':
+        return r.ver ?? '';
+      case 'maturity':
+        return r.maturity === undefined ? '' : String(r.maturity);
+      case 'accuracy':
+        return r.accuracy === undefined ? '' : String(r.accuracy);
+      default:
+        return '';
+    }
+  }
+}
+
+function isExcluded(own: readonly TargetExclusion[], extra: readonly TargetExclusion[] | undefined, variable: string, key: string): boolean {
+  return matchesExclusion(own, variable, key) || (extra !== undefined && matchesExclusion(extra, variable, key));
+}
+
+function matchesExclusion(list: readonly TargetExclusion[], variable: string, key: string): boolean {
+  for (const ex of list) {
+    if (ex.variable !== variable) continue;
+    if (ex.keyRegex) {
+      if (ex.keyRegex.test(key)) return true;
+    } else if (ex.key === undefined || ex.key.toLowerCase() === key.toLowerCase()) return true;
+  }
+  return false;
+}
+
+function* headerEntries(headers: HeaderList): Iterable<readonly [string, string]> {
+  if (Symbol.iterator in headers) {
+    yield* headers as Iterable<readonly [string, string]>;
+    return;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) yield [name, v];
+    else yield [name, value];
+  }
+}

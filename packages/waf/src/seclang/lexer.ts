@@ -1,0 +1,67 @@
+import { SecLangError } from './errors';
+
+/** One configuration directive with its arguments, unquoted. */
+export interface Directive {
+  readonly name: string;
+  readonly args: string[];
+  readonly file: string;
+  readonly line: number;
+}
+
+/**
+ * Splits configuration text into directives: `#` comment lines are skipped, a line ending in
+ * a backslash continues on the next one (the backslash and newline are removed), and
+ * arguments are split on whitespace with "double" or 'single' quoting.
+ */
+export function lex(text: string, file: string): Directive[] {
+  const lines = text.split(/\r?\n/);
+  const out: Directive[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const startLine = i + 1;
+    let logical = lines[i]!;
+    if (/^\s*#/.test(logical)) continue;
+    while (logical.endsWith('\\') && i + 1 < lines.length) {
+      logical = logical.slice(0, -1) + lines[++i]!;
+    }
+    if (!logical.trim()) continue;
+    const args = splitArguments(logical, file, startLine);
+    const name = args.shift()!;
+    out.push({ name, args, file, line: startLine });
+  }
+  return out;
+}
+
+/** Inside quotes only an escaped quote is unescaped; other backslashes stay for the regex. */
+export function splitArguments(line: string, file: string, lineNo: number): string[] {
+  const args: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && /\s/.test(line[i]!)) i++;
+    if (i >= line.length) break;
+    const quote = line[i];
+    if (quote === '"' || quote === "'") {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= line.length) throw new SecLangError(`unterminated ${quote} quote`, file, lineNo);
+        const c = line[j]!;
+        if (c === '\\' && line[j + 1] === quote) {
+          value += quote;
+          j += 2;
+          continue;
+        }
+        if (c === quote) break;
+        value += c;
+        j++;
+      }
+      args.push(value);
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < line.length && !/\s/.test(line[j]!)) j++;
+      args.push(line.slice(i, j));
+      i = j;
+    }
+  }
+  return args;
+}
