@@ -23,7 +23,7 @@ export type { CertificateAuthorityOptions, IssuedCertificate, IssueRequest, Root
 export { CsrError, IdentityMismatchError, InvalidRequestError, IssuerNotValidError } from './errors';
 export { verifySpiffePeer } from './verify';
 export type { CertificateInput, PeerRejection, PeerVerification, VerifyPeerOptions } from './verify';
-export { clientTlsOptions, serverTlsOptions, SpiffePeerError, verifyTlsPeer, workloadSecureContextOptions } from './tls';
+export { clientTlsOptions, serverTlsOptions, spiffeServerIdentityCheck, SpiffePeerError, verifyTlsPeer, workloadSecureContextOptions } from './tls';
 export type { PeerPolicy, WorkloadCredentials } from './tls';
 export { CA_FILES, initCaDir, loadCaFromDir, saveCaToDir } from './ca-dir';
 export type { CaDirectory } from './ca-dir';

@@ -33,14 +33,25 @@ export function workloadSecureContextOptions(credentials: WorkloadCredentials): 
  * checkServerIdentity runs our SPIFFE check instead of the DNS-name one.
  */
 export function clientTlsOptions(credentials: WorkloadCredentials, policy: PeerPolicy = {}): ConnectionOptions {
-  const roots = parseCertificates([...credentials.bundlePem], 'trust bundle');
   return {
     ...workloadSecureContextOptions(credentials),
     rejectUnauthorized: true,
-    checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-      const result = verifySpiffePeer(peerChain(cert), roots, policy);
-      return result.ok ? undefined : new SpiffePeerError(result.code, `server rejected: ${result.reason}`);
-    },
+    checkServerIdentity: spiffeServerIdentityCheck(credentials.bundlePem, policy),
+  };
+}
+
+/**
+ * A `checkServerIdentity` for tls.connect (or grpc-js `createSsl` verify options) that checks
+ * the server's SPIFFE identity instead of its DNS name.
+ */
+export function spiffeServerIdentityCheck(
+  trustBundle: readonly string[],
+  policy: PeerPolicy = {},
+): (host: string, cert: PeerCertificate) => Error | undefined {
+  const roots = parseCertificates([...trustBundle], 'trust bundle');
+  return (_host, cert) => {
+    const result = verifySpiffePeer(peerChain(cert), roots, policy);
+    return result.ok ? undefined : new SpiffePeerError(result.code, `server rejected: ${result.reason}`);
   };
 }
 

@@ -1,0 +1,12 @@
+export { AuthenticationError, BootstrapTokenAuthenticator } from './authenticator';
+export type { Authenticator, BootstrapTokenEntry } from './authenticator';
+export { addCertificateService } from './server';
+export type { CertificateServiceEvent, CertificateServiceOptions } from './server';
+export { CertificateServiceClient } from './client';
+export type { CertificateRequestOptions, CertificateServiceClientOptions } from './client';
+export type { IssuedCredentials } from './credentials';
+export { CertificateRotator } from './rotator';
+export type { CertificateRotatorEvents, CredentialSource, RenewalFailure, RotatorOptions } from './rotator';
+export { localCredentialSource, remoteCredentialSource } from './sources';
+export { rotatingServerCredentials } from './serving-credentials';
+export { certificateServiceDefinition, PROTO_ROOT } from './proto';
