@@ -61,7 +61,8 @@ function buildRules(policies: AuthorizationPolicy[], action: AuthorizationAction
       };
     });
   }
-  return { action: RBAC_ACTION[action], policies: out };
+  // An empty map is absent on the wire; leaving it out keeps the object equal to its decoding.
+  return Object.keys(out).length > 0 ? { action: RBAC_ACTION[action], policies: out } : { action: RBAC_ACTION[action] };
 }
 
 function permissionsFor(clause: Clause): Permission[] {
