@@ -1,0 +1,175 @@
+// A listener: accept → connection limit → detect TLS/ALPN/SNI → pick the filter chain →
+// (terminate mTLS) → HTTP/1.1, HTTP/2 or opaque TCP. Inbound and outbound listeners are
+// the same machinery with different config, as in Envoy. A config change swaps the
+// filter chains for new connections; open connections keep the chain they started with.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { FilterChain, Listener } from './config/model';
+import { HttpChain } from './http/chain';
+import { Http1ServerConnection } from './http/h1-connection';
+import { Http2Downstream } from './http/h2-server';
+import { DownstreamInfo } from './http/request';
+import { detect, Detected } from './inbound/detect';
+import { TlsTerminator } from './inbound/terminate-tls';
+import { Runtime } from './runtime';
+import { proxyTcp } from './tcp/tcp-proxy';
+
+const DETECT_TIMEOUT_MS = 5_000;
+
+class ChainRuntime {
+  readonly http: { chain: HttpChain; h2: Http2Downstream } | undefined;
+  readonly tls: TlsTerminator | undefined;
+
+  constructor(private readonly owner: ListenerRuntime, readonly config: FilterChain, rt: Runtime) {
+    if (config.network.kind === 'http') {
+      const chain = new HttpChain(owner.name, config.network, rt.filters);
+      this.http = { chain, h2: new Http2Downstream(rt, chain) };
+    }
+    if (config.tls) {
+      const alpn = config.network.kind === 'http' ? alpnFor(config.network.codec) : [];
+      this.tls = new TlsTerminator(config.tls, rt.contexts, alpn, rt.stats, owner.name, (socket, id) => this.serve(socket, id, true));
+    }
+  }
+
+  serve(socket: net.Socket, spiffeId: string | undefined, overTls: boolean, detected?: Detected): void {
+    const info: DownstreamInfo = {
+      peer: { spiffeId, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      sni: overTls ? ((socket as tls.TLSSocket).servername || undefined) : detected?.sni,
+    };
+    const net_ = this.config.network;
+    if (net_.kind === 'tcp') return proxyTcp(this.owner.rt, net_, this.owner.name, socket, spiffeId);
+    const http = this.http as { chain: HttpChain; h2: Http2Downstream };
+    const h2 = overTls ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : detected?.applicationProtocols[0] === 'h2c';
+    if (net_.codec === 'http2' || (net_.codec === 'auto' && h2)) return http.h2.accept(socket, info);
+    this.owner.trackHttp1(new Http1ServerConnection(this.owner.rt, http.chain, socket, info, (c) => this.owner.untrackHttp1(c)));
+    socket.resume();
+  }
+}
+
+function alpnFor(codec: 'auto' | 'http1' | 'http2'): string[] {
+  if (codec === 'http1') return ['http/1.1'];
+  if (codec === 'http2') return ['h2'];
+  return ['h2', 'http/1.1'];
+}
+
+/** Envoy's filter chain match order: destination port, server name, transport protocol, ALPN. */
+function matchChain(chains: readonly ChainRuntime[], localPort: number, d: Detected): ChainRuntime | undefined {
+  let candidates = chains;
+  const narrow = <T>(get: (c: ChainRuntime) => T | undefined, matches: (v: T) => boolean): void => {
+    const specific = candidates.filter((c) => get(c) !== undefined && matches(get(c) as T));
+    candidates = specific.length > 0 ? specific : candidates.filter((c) => get(c) === undefined);
+  };
+  narrow((c) => c.config.match.destinationPort, (p) => p === localPort);
+  narrow((c) => c.config.match.serverNames, (names) => d.sni !== undefined && names.some((n) => serverNameMatches(n, d.sni as string)));
+  narrow((c) => c.config.match.transportProtocol, (t) => t === d.transport);
+  narrow((c) => c.config.match.applicationProtocols, (ps) => ps.some((p) => d.applicationProtocols.includes(p)));
+  return candidates[0];
+}
+
+function serverNameMatches(pattern: string, sni: string): boolean {
+  return pattern.startsWith('*.') ? sni.endsWith(pattern.slice(1)) : pattern === sni;
+}
+
+export class ListenerRuntime {
+  private server: net.Server | undefined;
+  private chains: ChainRuntime[] = [];
+  private defaultChain: ChainRuntime | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly http1 = new Set<Http1ServerConnection>();
+  private draining = false;
+
+  constructor(readonly rt: Runtime, public config: Listener) {
+    this.buildChains(config);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  get port(): number {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr ? addr.port : this.config.port;
+  }
+
+  /** Swap filter chains (new TLS contexts, filters) for connections accepted from now on. */
+  update(config: Listener): void {
+    this.config = config;
+    this.buildChains(config);
+  }
+
+  private buildChains(config: Listener): void {
+    this.chains = config.filterChains.map((c) => new ChainRuntime(this, c, this.rt));
+    this.defaultChain = config.defaultFilterChain ? new ChainRuntime(this, config.defaultFilterChain, this.rt) : undefined;
+  }
+
+  listen(): Promise<void> {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.onConnection(s));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: this.config.address, port: this.config.port }, () => {
+        server.removeListener('error', reject);
+        server.on('error', () => undefined);
+        resolve();
+      });
+    });
+  }
+
+  trackHttp1(c: Http1ServerConnection): void {
+    this.http1.add(c);
+    if (this.draining) c.drain();
+  }
+
+  untrackHttp1(c: Http1ServerConnection): void {
+    this.http1.delete(c);
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const labels = { listener: this.name };
+    socket.on('error', () => socket.destroy());
+    if (this.draining || (this.config.maxConnections !== undefined && this.sockets.size >= this.config.maxConnections)) {
+      this.rt.stats.inc('downstream_connections_refused_total', { ...labels, reason: this.draining ? 'draining' : 'max_connections' });
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    this.rt.stats.inc('downstream_connections_total', labels);
+    detect(socket, DETECT_TIMEOUT_MS, (d) => {
+      if (socket.destroyed) return;
+      const chain = matchChain(this.chains, socket.localPort ?? 0, d) ?? this.defaultChain;
+      if (!chain) {
+        this.rt.stats.inc('downstream_connections_refused_total', { ...labels, reason: 'no_filter_chain' });
+        socket.destroy();
+        return;
+      }
+      if (chain.tls && d.transport === 'tls') return chain.tls.accept(socket);
+      if (chain.tls) {
+        // The chain requires TLS but the client spoke plaintext (STRICT mode).
+        this.rt.stats.inc('downstream_connections_refused_total', { ...labels, reason: 'plaintext_to_tls_chain' });
+        socket.destroy();
+        return;
+      }
+      chain.serve(socket, undefined, false, d);
+    });
+  }
+
+  /** Stop accepting; let in-flight requests finish; close idle keep-alive connections. */
+  drain(): void {
+    this.draining = true;
+    this.server?.close();
+    for (const c of this.http1) c.drain();
+    for (const c of [...this.chains, ...(this.defaultChain ? [this.defaultChain] : [])]) c.http?.h2.drain();
+  }
+
+  /** Force-close whatever is still open (end of the drain period). */
+  destroy(): void {
+    this.server?.close();
+    for (const s of this.sockets) s.destroy();
+  }
+}

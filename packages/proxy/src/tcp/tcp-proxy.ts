@@ -1,0 +1,65 @@
+// Opaque TCP proxying (Envoy's tcp_proxy): connect to a cluster host (over mTLS when the
+// cluster says so) and copy bytes both ways. Half-close is preserved: when one side
+// finishes sending, the other side's write half is ended and reading continues.
+import * as net from 'node:net';
+import { TcpProxy } from '../config/model';
+import { pickWeighted } from '../http/route-match';
+import { Runtime } from '../runtime';
+
+export function proxyTcp(rt: Runtime, config: TcpProxy, listenerName: string, downstream: net.Socket, peerId: string | undefined): void {
+  const clusterName = config.cluster ?? pickWeighted(config.weightedClusters ?? []);
+  const cluster = rt.clusters.get(clusterName);
+  const labels = { listener: listenerName, cluster: clusterName };
+  const started = Date.now();
+  downstream.on('error', () => downstream.destroy());
+  const host = cluster?.pickHost(downstream.remoteAddress);
+  if (!cluster || !host) {
+    rt.stats.inc('tcp_connections_total', { ...labels, result: cluster ? 'no_healthy_upstream' : 'no_cluster' });
+    downstream.destroy();
+    return;
+  }
+  downstream.pause();
+  host.activeRequests++;
+  cluster.connect(host, (err, upstream) => {
+    if (err || !upstream) {
+      host.activeRequests--;
+      cluster.recordOutcome(host, true);
+      rt.stats.inc('tcp_connections_total', { ...labels, result: 'connect_failure' });
+      downstream.destroy();
+      return;
+    }
+    cluster.recordOutcome(host, false);
+    rt.stats.inc('tcp_connections_total', { ...labels, result: 'connected' });
+    let bytesIn = 0;
+    let bytesOut = 0;
+    const closeBoth = (): void => {
+      downstream.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', closeBoth);
+    downstream.on('error', closeBoth);
+    downstream.on('data', (d: Buffer) => (bytesIn += d.length));
+    upstream.on('data', (d: Buffer) => (bytesOut += d.length));
+    // pipe() ends the destination's write half on 'end' and handles backpressure.
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+    downstream.setTimeout(config.idleTimeoutMs, closeBoth);
+    let closed = 0;
+    const onClose = (): void => {
+      if (++closed < 2) return;
+      host.activeRequests--;
+      rt.stats.inc('tcp_bytes_received_total', labels, bytesIn);
+      rt.stats.inc('tcp_bytes_sent_total', labels, bytesOut);
+      if (rt.accessLog.enabled) {
+        rt.accessLog.write({
+          time: new Date(started).toISOString(), listener: listenerName, protocol: 'tcp', method: '-', authority: '-', path: '-',
+          status: 0, durationMs: Date.now() - started, upstreamCluster: clusterName, upstreamHost: host.key, peerIdentity: peerId,
+          responseFlags: '-', requestId: '-', bytesSent: bytesOut,
+        });
+      }
+    };
+    downstream.once('close', onClose);
+    upstream.once('close', onClose);
+    downstream.resume();
+  });
+}
