@@ -2,10 +2,12 @@
 // Runs the CRS 3.3.4 regression suite (FTW YAML) against @trellis/waf built in dist/ and prints
 // the pass rate per family and the failing test ids. Usage:
 //   node packages/waf/scripts/crs-regression.js [suiteDir] [--paranoia N] [--verbose]
+// By default the CRS is set up as CRS's own regression runs do (CRS_REGRESSION_SETUP:
+// paranoia level 4 and the optional limits); --paranoia N uses the plain setup at level N.
 'use strict';
 const path = require('node:path');
 const yaml = require('js-yaml');
-const { Waf, crsDirectives, ftw } = require('../dist/index.js');
+const { Waf, crsDirectives, CRS_REGRESSION_SETUP, ftw } = require('../dist/index.js');
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -14,7 +16,9 @@ const suiteDir = args.find((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '')
   path.resolve(__dirname, '../../../../shared/data/crs-3.3.4-regression');
 
 const started = Date.now();
-const waf = Waf.fromDirectives(crsDirectives({ paranoiaLevel: Number(option('--paranoia', '1')) }));
+const waf = Waf.fromDirectives(
+  args.includes('--paranoia') ? crsDirectives({ paranoiaLevel: Number(option('--paranoia', '1')) }) : crsDirectives({ before: CRS_REGRESSION_SETUP }),
+);
 const families = ftw.loadFtwSuite(suiteDir, (text) => yaml.load(text));
 let passed = 0;
 let total = 0;

@@ -15,7 +15,15 @@ export interface CrsOptions {
   before?: string;
   /** Directives placed after the CRS. */
   after?: string;
+  /** Add the XML/JSON body-processor rules of ModSecurity's recommended config (default true). */
+  bodyProcessorRules?: boolean;
 }
+
+/** From modsecurity.conf-recommended: parse XML and JSON bodies by their Content-Type. */
+export const BODY_PROCESSOR_RULES = [
+  'SecRule REQUEST_HEADERS:Content-Type "(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"',
+  'SecRule REQUEST_HEADERS:Content-Type "application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"',
+].join('\n');
 
 /**
  * The configuration the nginx reference runs: the engine on, request bodies inspected, the
@@ -23,6 +31,7 @@ export interface CrsOptions {
  */
 export function crsDirectives(options: CrsOptions = {}): string {
   const lines = ['SecRuleEngine On', 'SecRequestBodyAccess On'];
+  if (options.bodyProcessorRules ?? true) lines.push(BODY_PROCESSOR_RULES);
   const pl = options.paranoiaLevel ?? 1;
   if (!Number.isInteger(pl) || pl < 1 || pl > 4) throw new Error(`paranoiaLevel must be 1..4, got ${pl}`);
   if (pl !== 1) lines.push(`SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${pl}"`);
@@ -31,3 +40,13 @@ export function crsDirectives(options: CrsOptions = {}): string {
   if (options.after) lines.push(options.after);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * The setup CRS's own regression runs use (paranoia level 4, so every rule is active, and
+ * the optional limits the 920 tests exercise), placed before the CRS.
+ */
+export const CRS_REGRESSION_SETUP =
+  'SecAction "id:900005,phase:1,nolog,pass,t:none,' +
+  'setvar:tx.paranoia_level=4,setvar:tx.crs_validate_utf8_encoding=1,' +
+  'setvar:tx.arg_name_length=100,setvar:tx.arg_length=400,setvar:tx.total_arg_length=64000,' +
+  'setvar:tx.max_num_args=255,setvar:tx.max_file_size=64100,setvar:tx.combined_file_sizes=65535"';

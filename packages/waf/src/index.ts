@@ -4,4 +4,4 @@ export { SecLangError } from './seclang/errors';
 export { pcreToRe2, UnsupportedPcreError } from './regex/pcre-to-re2';
 export { libinjectionAvailable } from './operators/libinjection';
 export * as ftw from './ftw';
-export { crsDirectives, DEBIAN_CRS, type CrsOptions } from './crs';
+export { crsDirectives, CRS_REGRESSION_SETUP, DEBIAN_CRS, type CrsOptions } from './crs';

@@ -19,8 +19,9 @@ export function processBody(tx: Transaction, body: string, contentType: string):
   const name = tx.requestBodyProcessor ?? fromContentType(contentType);
   tx.setSingle('REQBODY_ERROR', '0');
   tx.setSingle('REQBODY_PROCESSOR_ERROR', '0');
-  if (name !== 'MULTIPART') tx.setSingle('REQUEST_BODY', body);
-  else if (tx.forceRequestBodyVariable) tx.setSingle('REQUEST_BODY', body);
+  // As libmodsecurity v3 does (and CRS 3.3's tests expect): the raw body is REQUEST_BODY
+  // whatever the processor, so rules also see XML element names and JSON keys.
+  if (body.length > 0) tx.setSingle('REQUEST_BODY', body);
   if (!name) return;
   tx.setSingle('REQBODY_PROCESSOR', name);
   const processor = PROCESSORS[name];

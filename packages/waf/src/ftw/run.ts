@@ -10,14 +10,17 @@ interface Request {
   body: string;
 }
 
-/** What go-ftw sends: POST bodies without Content-Type get the form type, bodies a Content-Length. */
+/**
+ * What go-ftw sends: unless stop_magic is set, a request with data and no Content-Type gets
+ * the form type (whatever the method: the suite sends form data on GETs too) and a Content-Length.
+ */
 export function buildRequest(input: FtwInput): Request {
   if (input.rawRequest !== undefined) return parseRawRequest(input.rawRequest);
   const headers = input.headers.map(([k, v]) => [k, v] as [string, string]);
   const has = (name: string) => headers.some(([k]) => k.toLowerCase() === name);
   const body = input.data ?? '';
   if (!input.stopMagic) {
-    if (input.method.toUpperCase() === 'POST' && !has('content-type')) headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+    if (body && !has('content-type')) headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
     if (body && !has('content-length')) headers.push(['Content-Length', String(Buffer.byteLength(body, 'utf8'))]);
   }
   return { method: input.method, uri: input.uri, version: input.version, headers, body };
