@@ -2,6 +2,7 @@
 // never leaves the process: only a CSR is sent. The CA endpoint itself is authenticated: its
 // TLS certificate must chain to roots we were given (a pinned root before the first issuance,
 // then the latest trust bundle the CA served) and carry the CA's expected SPIFFE ID.
+import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createCsr, generateKeyPair, joinPem, KeyAlgorithm, PeerPolicy, spiffeServerIdentityCheck, WorkloadIdentity } from '@trellis/pki';
 import { acceptIssued, IssuedCredentials } from './credentials';
@@ -38,6 +39,12 @@ type UnaryMethod = (
 type CertificateServiceStub = grpc.Client & { CreateCertificate: UnaryMethod };
 
 const ServiceClient = grpc.makeGenericClientConstructor(certificateServiceDefinition(), 'CertificateService');
+
+/**
+ * SNI sent when the address is an IP literal: RFC 6066 forbids IPs there (Node deprecates it).
+ * The name is not checked; the CA is authenticated by its SPIFFE ID.
+ */
+const SNI_FOR_IP_ADDRESSES = 'trellis-ca';
 
 export class CertificateServiceClient {
   private stub: CertificateServiceStub;
@@ -91,6 +98,8 @@ export class CertificateServiceClient {
     const credentials = grpc.credentials.createSsl(Buffer.from(joinPem(rootsPem)), null, null, {
       checkServerIdentity: spiffeServerIdentityCheck(rootsPem, this.options.serverIdentity),
     });
-    return new ServiceClient(this.options.address, credentials) as unknown as CertificateServiceStub;
+    const host = this.options.address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    const channelOptions = isIP(host) ? { 'grpc.ssl_target_name_override': SNI_FOR_IP_ADDRESSES } : {};
+    return new ServiceClient(this.options.address, credentials, channelOptions) as unknown as CertificateServiceStub;
   }
 }

@@ -95,7 +95,7 @@ export class CertificateRotator extends EventEmitter<CertificateRotatorEvents> {
         error: err instanceof Error ? err : new Error(String(err)),
         attempt: this.failures,
         retryInMs,
-        expired: this.expirySeconds() <= 0,
+        expired: !(this.expirySeconds() > 0),
       });
       return;
     }

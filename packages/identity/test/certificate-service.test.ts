@@ -13,7 +13,7 @@ function rawCall(server: CaServer, request: { csr: string; validitySeconds?: num
   const roots = server.ca.trustBundlePem();
   const stub = new Client(server.address, grpc.credentials.createSsl(Buffer.from(joinPem(roots)), null, null, {
     checkServerIdentity: spiffeServerIdentityCheck(roots, { expectedIds: [formatWorkloadId(CONTROL_PLANE)] }),
-  })) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+  }), { 'grpc.ssl_target_name_override': 'trellis-ca' }) as grpc.Client & Record<string, (...args: unknown[]) => void>;
   const metadata = new grpc.Metadata();
   if (token) metadata.set('authorization', `Bearer ${token}`);
   return new Promise((resolve, reject) =>
