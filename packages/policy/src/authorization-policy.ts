@@ -147,7 +147,7 @@ function decodeRule(value: unknown, field: string, action: AuthorizationAction, 
       sink.error(at, 'serviceAccounts/notServiceAccounts are not supported yet; use principals');
     }
     for (const [v, n, attribute] of SOURCE_FIELDS) [source[v], source[n]] = decodeValuePair(rawSource, v, n, attribute, at, action, sink);
-    if (known.every((k) => source[k as keyof Source].length === 0)) sink.error(at, 'must set at least one field');
+    if (known.every((k) => rawSource[k] === undefined)) sink.error(at, 'must set at least one field');
     return source;
   });
   const to = decodeEntries(raw, 'to', 'operation', field, sink).map(([entry, at]) => {
@@ -155,7 +155,7 @@ function decodeRule(value: unknown, field: string, action: AuthorizationAction, 
     const known = OPERATION_FIELDS.flatMap(([v, n]) => [v, n]);
     const rawOperation = decodeObject(entry, at, sink, known) ?? {};
     for (const [v, n, attribute] of OPERATION_FIELDS) [operation[v], operation[n]] = decodeValuePair(rawOperation, v, n, attribute, at, action, sink);
-    if (known.every((k) => operation[k as keyof Operation].length === 0)) sink.error(at, 'must set at least one field');
+    if (known.every((k) => rawOperation[k] === undefined)) sink.error(at, 'must set at least one field');
     return operation;
   });
   const when = decodeList(raw['when'], `${field}.when`, sink).flatMap((c, i) => decodeCondition(c, `${field}.when[${i}]`, action, sink));
@@ -191,6 +191,6 @@ function decodeCondition(value: unknown, field: string, action: AuthorizationAct
     return [];
   }
   const [values, notValues] = decodeValuePair(raw, 'values', 'notValues', attribute, field, action, sink);
-  if (values.length === 0 && notValues.length === 0) sink.error(field, 'must set values or notValues');
+  if (raw['values'] === undefined && raw['notValues'] === undefined) sink.error(field, 'must set values or notValues');
   return [{ key, attribute, values, notValues }];
 }

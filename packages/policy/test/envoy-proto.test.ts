@@ -4,8 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { parseAuthorizationPolicy } from '@trellis/policy';
+import { parseAuthorizationPolicy, toEnvoyHttpRbac, toEnvoyNetworkRbac } from '@trellis/policy';
 import { compileRbacChain } from '@trellis/rbac';
+import { ALL_FIELDS_POLICY } from './all-fields.fixture';
 import { decisionCases } from './decisions.table';
 import { filtersFor } from './engine-harness';
 
@@ -48,4 +49,14 @@ describe.each(decisionCases.map((c) => [c.name, c] as const))('%s', (_name, c) =
     // And the proxy can compile what it would receive over the wire.
     expect(() => compileRbacChain(decoded)).not.toThrow();
   });
+});
+
+test('a policy using every field round-trips, HTTP and TCP', () => {
+  const policy = parseAuthorizationPolicy(ALL_FIELDS_POLICY);
+  const workload = { namespace: 'foo', labels: { app: 'httpbin' } };
+  const http = toEnvoyHttpRbac([policy], workload);
+  const network = toEnvoyNetworkRbac([{ ...policy, action: 'DENY' }], workload);
+  expect(http.map((f) => roundTrip(HTTP_RBAC, f))).toEqual(http);
+  expect(network.map((f) => roundTrip(NETWORK_RBAC, f))).toEqual(network);
+  expect(() => compileRbacChain([...http, ...network])).not.toThrow();
 });
