@@ -308,10 +308,14 @@ export class Transaction implements OperatorContext {
     return null;
   }
 
-  /** Evaluates a rule and its chained rules; true when every link matched. */
+  /**
+   * Evaluates a rule and its chained rules; true when every link matched. A link's actions
+   * (setvar …) run as soon as it matches, before the next link reads the variables they set.
+   */
   private evaluateChain(rule: Rule): boolean {
     for (let link: Rule | undefined = rule; link; link = link.chained) {
       if (!this.evaluateLink(link, rule)) return false;
+      for (const action of link.actions) action(this, link);
     }
     return true;
   }
@@ -425,12 +429,8 @@ export class Transaction implements OperatorContext {
     return out;
   }
 
-  /** Runs the actions of every link and the disruptive action of the starter. */
+  /** Logs a matched rule and applies its disruptive action. */
   private onMatch(rule: Rule, phase: Phase): 'continue' | 'stop' | 'allow' {
-    for (let link: Rule | undefined = rule; link; link = link.chained) {
-      this.rule = link;
-      for (const action of link.actions) action(this, link);
-    }
     this.rule = rule;
     const logged = rule.log ?? true;
     if (rule.id) {
