@@ -155,3 +155,17 @@ describe('SotW ADS server', () => {
     expect(await s.quiet()).toBe(true);
   });
 });
+
+test('a name dropped from a named subscription and asked for again is sent again', async () => {
+
+  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+  const s = open();
+  const ask = (names: string[], r?: DiscoveryResponse) => s.send({ node: NODE, type_url: TypeUrl.Cluster, resource_names: names, version_info: r?.version_info ?? '', response_nonce: r?.nonce ?? '' });
+  ask(['a', 'b']);
+  const first = await s.next();
+  ask(['a', 'b'], first);
+  ask(['b'], first);
+  expect(await s.quiet()).toBe(true);
+  ask(['a', 'b'], first);
+  expect((await s.next()).resources).toHaveLength(2);
+});

@@ -11,6 +11,8 @@ interface TypeState {
   named: boolean;
   nonce: string;
   sent?: SotwResponse;
+  /** The last response was ACKed or NACKed: later requests with its nonce only change subscriptions. */
+  answered: boolean;
   acked: ReadonlyMap<string, string>;
   ackedResources: readonly Resource[];
   ackedVersion: string;
@@ -51,12 +53,13 @@ export class SotwStream {
     if (!typeUrl) return this.fail('DiscoveryRequest.type_url is required on an aggregated stream');
     let state = this.types.get(typeUrl);
     if (!state) {
-      state = { subscription: new Set(), named: false, nonce: '', acked: new Map(), ackedResources: [], ackedVersion: request.version_info ?? '' };
+      state = { subscription: new Set(), named: false, nonce: '', answered: false, acked: new Map(), ackedResources: [], ackedVersion: request.version_info ?? '' };
       this.types.set(typeUrl, state);
     }
     const nonce = request.response_nonce ?? '';
     if (nonce !== '' && nonce !== state.nonce) return; // stale: answers a response the client has since been sent a newer one for
-    if (nonce !== '' && state.sent) {
+    if (nonce !== '' && state.sent && !state.answered) {
+      state.answered = true;
       if (request.error_detail) {
         state.rejectedVersion = state.sent.version;
         this.status.nacked(typeUrl, state.sent.version, nonce, request.error_detail.message ?? '');
@@ -84,6 +87,12 @@ export class SotwStream {
     else {
       state.named = true;
       state.subscription = new Set(names);
+      // The client drops what it no longer asks for; forget it too, so a resubscribe resends it.
+      const subscribed = state.subscription;
+      if ([...state.acked.keys()].some((name) => !subscribed.has(name))) {
+        state.acked = new Map([...state.acked].filter(([name]) => subscribed.has(name)));
+        state.ackedResources = state.ackedResources.filter((r) => subscribed.has(r.name));
+      }
     }
     this.status.subscribed(typeUrl, state.subscription);
   }
@@ -131,6 +140,7 @@ export class SotwStream {
     const state = this.types.get(response.typeUrl)!;
     state.nonce = String(++this.nonceCounter);
     state.sent = response;
+    state.answered = false;
     this.status.sent(response.typeUrl, response.version, state.nonce);
     this.call.write({
       version_info: response.version,
