@@ -1,11 +1,11 @@
 // The mesh CA: issues X.509-SVIDs for authenticated workloads and owns the trust bundle,
 // including a root rotation in three explicit steps.
-import { X509Certificate } from 'node:crypto';
+import { KeyObject, X509Certificate } from 'node:crypto';
 import { createSelfSignedRoot } from './ca-certificates';
 import { parseAndVerifyCsr } from './csr';
 import { IdentityMismatchError, InvalidRequestError } from './errors';
 import { Issuer, SigningCa } from './issuer';
-import { KeyAlgorithm } from './keys';
+import { KeyAlgorithm, parsePublicKey } from './keys';
 import { parseCertificates, splitPemCertificates } from './pem';
 import { formatWorkloadId, parseSpiffeId, validateTrustDomain, WorkloadIdentity } from './spiffe-id';
 import { DEFAULT_SVID_TTL_SECONDS, IssuedSvid, issueSvid } from './svid';
@@ -78,13 +78,13 @@ export class CertificateAuthority {
     return { certPem: this.issuer.certPem, keyPem: this.issuer.keyPem, chainPem: [...this.issuer.chainPem] };
   }
 
-  /** Issues a certificate for a public key the caller holds the private half of. */
-  async issue(publicKeyPem: string, request: IssueRequest): Promise<IssuedCertificate> {
+  /** Issues a certificate for a public key (PEM or KeyObject) the caller holds the private half of. */
+  async issue(publicKey: string | KeyObject, request: IssueRequest): Promise<IssuedCertificate> {
     if (request.identity.trustDomain !== this.trustDomain) {
       throw new IdentityMismatchError(`identity ${formatWorkloadId(request.identity)} is not in this CA's trust domain "${this.trustDomain}"`);
     }
     const svid = await issueSvid(this.issuer, {
-      publicKeyPem,
+      publicKey: publicKeyOf(publicKey),
       identity: request.identity,
       ttlSeconds: this.ttlFor(request.ttlSeconds),
       now: this.clock(),
@@ -109,7 +109,7 @@ export class CertificateAuthority {
     if (csr.requestedUris.length > 1) {
       throw new InvalidRequestError(`CSR: requests ${csr.requestedUris.length} URI SANs; an X.509-SVID has exactly one`);
     }
-    return this.issue(csr.publicKeyPem, { identity: authenticated, ttlSeconds: options.ttlSeconds });
+    return this.issue(csr.publicKey, { identity: authenticated, ttlSeconds: options.ttlSeconds });
   }
 
   rootRotationPhase(): RootRotationPhase {
@@ -158,6 +158,14 @@ export class CertificateAuthority {
       throw new InvalidRequestError(`ttlSeconds: must be a positive number of seconds (got ${String(requested)})`);
     }
     return Math.min(requested, this.maxTtlSeconds);
+  }
+}
+
+function publicKeyOf(input: string | KeyObject): KeyObject {
+  try {
+    return parsePublicKey(input, 'workload public key');
+  } catch (err) {
+    throw new InvalidRequestError((err as Error).message);
   }
 }
 

@@ -1,6 +1,6 @@
 // CA certificates: a self-signed root, and intermediates under any signing CA (for operators
 // who keep the root offline, and for tests of chains).
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { generateKeyPair, KeyAlgorithm, toWebSigningKey } from './keys';
 import { CLOCK_SKEW_MS, Issuer, randomSerialHex, SigningCa, toPeculiarPublicKey } from './issuer';
@@ -64,7 +64,7 @@ export async function createIntermediateCa(parent: SigningCa, options: CaCertifi
   const issuer = await Issuer.load(parent, 'parent CA');
   issuer.assertValidAt(now);
   const { privateKeyPem, publicKeyPem } = await generateKeyPair(options.keyAlgorithm ?? 'ecdsa-p256');
-  const publicKey = toPeculiarPublicKey(publicKeyPem, 'intermediate public key');
+  const publicKey = toPeculiarPublicKey(createPublicKey(publicKeyPem));
   const cert = await issuer.sign({
     publicKey,
     subject: caName(options.trustDomain, 'Intermediate CA'),

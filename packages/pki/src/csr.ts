@@ -7,8 +7,8 @@ import { parsePrivateKey, toWebSigningKey } from './keys';
 import { formatWorkloadId, WorkloadIdentity } from './spiffe-id';
 
 export interface ParsedCsr {
-  /** SPKI PEM of the key the certificate will bind. */
-  publicKeyPem: string;
+  /** The key the certificate will bind. */
+  publicKey: KeyObject;
   /** URI SANs the requester asked for (checked against the caller's identity, never copied). */
   requestedUris: string[];
 }
@@ -37,7 +37,7 @@ export async function parseAndVerifyCsr(csrPem: string): Promise<ParsedCsr> {
   }
   if (!signatureOk) throw new CsrError('CSR: signature does not verify with its own public key (no proof of possession)');
   return {
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    publicKey,
     requestedUris: requestedUris(csr),
   };
 }

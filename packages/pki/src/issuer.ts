@@ -1,6 +1,6 @@
 // A loaded signing CA: its certificate, key and chain up to a root, checked once on load so
 // every issuance can rely on them. Both workload leaves and CA certificates are signed here.
-import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
+import { KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { IssuerNotValidError } from './errors';
 import { parsePrivateKey, toWebSigningKey, WebSigningKey } from './keys';
@@ -130,13 +130,6 @@ function normalize(pem: string): string {
   return trimmed + '\n';
 }
 
-/** A PEM public key (or private key, whose public half is taken) as @peculiar wants it. */
-export function toPeculiarPublicKey(publicKeyPem: string, what: string): x509.PublicKey {
-  let der: Buffer;
-  try {
-    der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
-  } catch (err) {
-    throw new Error(`${what}: not a valid PEM public key (${(err as Error).message})`);
-  }
-  return new x509.PublicKey(der);
+export function toPeculiarPublicKey(key: KeyObject): x509.PublicKey {
+  return new x509.PublicKey(key.export({ type: 'spki', format: 'der' }));
 }

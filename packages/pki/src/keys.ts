@@ -71,6 +71,16 @@ export function parsePrivateKey(pem: string | Buffer, what: string): KeyObject {
   }
 }
 
+/** A public key from PEM (public, or private whose public half is taken) or a KeyObject. */
+export function parsePublicKey(input: string | KeyObject, what: string): KeyObject {
+  if (input instanceof KeyObject) return input.type === 'private' ? createPublicKey(input) : input;
+  try {
+    return createPublicKey(input);
+  } catch (err) {
+    throw new Error(`${what}: not a valid PEM public key (${(err as Error).message})`);
+  }
+}
+
 /** A signing key usable by @peculiar/x509, with the algorithm it signs with. */
 export interface WebSigningKey {
   key: webcrypto.CryptoKey;

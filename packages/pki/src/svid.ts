@@ -1,7 +1,7 @@
 // X.509-SVID issuance (https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md):
 // one URI SAN taken from the caller's authenticated identity, a non-CA leaf usable for both
 // ends of mTLS, valid from two minutes ago (clock skew) and never past its issuer.
-import { createPublicKey } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { CLOCK_SKEW_MS, Issuer, toPeculiarPublicKey } from './issuer';
 import { formatWorkloadId, WorkloadIdentity } from './spiffe-id';
@@ -19,8 +19,8 @@ export interface IssuedSvid {
 }
 
 export interface SvidRequest {
-  /** SPKI (or private-key) PEM of the workload's key. */
-  publicKeyPem: string;
+  /** The workload's public key. */
+  publicKey: KeyObject;
   identity: WorkloadIdentity;
   ttlSeconds: number;
   now: Date;
@@ -30,8 +30,8 @@ export async function issueSvid(issuer: Issuer, request: SvidRequest): Promise<I
   const { now } = request;
   issuer.assertValidAt(now);
   const spiffeId = formatWorkloadId(request.identity);
-  const publicKey = toPeculiarPublicKey(request.publicKeyPem, 'workload public key');
-  const isRsa = createPublicKey(request.publicKeyPem).asymmetricKeyType === 'rsa';
+  const publicKey = toPeculiarPublicKey(request.publicKey);
+  const isRsa = request.publicKey.asymmetricKeyType === 'rsa';
   const usages = x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0);
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   const notAfter = new Date(Math.min(now.getTime() + request.ttlSeconds * 1000, issuer.latestNotAfter.getTime()));
