@@ -23,3 +23,14 @@ export function toByteString(input: string | Buffer): string {
   }
   return input;
 }
+
+/**
+ * Upper-cases a-z only, like libinjection's locale-independent compares: bytes >= 0x80 stay
+ * as they are (String#toUpperCase would map latin1 letters, and 'ß' to "SS").
+ */
+export function asciiUpper(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) >= 0x80) return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
+  }
+  return s.toUpperCase();
+}

@@ -2,6 +2,7 @@
  * libinjection's SQL keyword table and fingerprint set, loaded from the verbatim data file
  * `data/libinjection-sqli-data.json` (BSD-3-Clause, see data/README.md and data/COPYING).
  */
+import { asciiUpper } from '../bytes';
 import data from './data/libinjection-sqli-data.json';
 
 interface SqliData {
@@ -19,17 +20,6 @@ const KEYWORDS: ReadonlyMap<string, string> = new Map(Object.entries(raw.keyword
  * "0" + upper-case fingerprint, so e.g. `t` (sql type) and `T` (T-SQL) share an entry).
  */
 const FINGERPRINTS: ReadonlySet<string> = new Set(raw.fingerprints.map(asciiUpper));
-
-/** Upper-cases a-z only, like libinjection's `cstrcasecmp` (locale-independent, bytes >= 0x80 untouched). */
-export function asciiUpper(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) {
-      return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
-    }
-  }
-  return s;
-}
 
 /** Keyword lookup: the token type character for `word` (case-insensitive), or '' if none. */
 export function lookupWord(word: string): string {

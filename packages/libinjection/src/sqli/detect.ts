@@ -2,8 +2,8 @@
  * SQLi detection: fingerprint the input under several contexts and look the fingerprint up
  * in libinjection's set, with its false-positive reductions ("not whitelisted").
  */
-import { toByteString } from '../bytes';
-import { asciiUpper, isFingerprint } from './data';
+import { asciiUpper, toByteString } from '../bytes';
+import { isFingerprint } from './data';
 import { fold } from './fold';
 import { Flag, TokenType as T } from './token';
 import { SqliState } from './tokenizer';

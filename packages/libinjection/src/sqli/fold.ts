@@ -2,7 +2,8 @@
  * Token folding (libinjection_sqli_fold): reduces the token stream to at most five tokens,
  * merging multi-word keywords, dropping unary operators, collapsing arithmetic, etc.
  */
-import { asciiUpper, lookupWord } from './data';
+import { asciiUpper } from '../bytes';
+import { lookupWord } from './data';
 import { SqliToken, TokenType as T, TOKEN_VALUE_MAX } from './token';
 import { MAX_TOKENS, SqliState } from './tokenizer';
 
@@ -158,7 +159,7 @@ export function fold(sf: SqliState): number {
       // "; IF ..." : T-SQL control flow, not the IF() function
       b.type = T.TSQL;
       continue;
-    } else if ((a.type === T.BAREWORD || a.type === T.VARIABLE) && b.type === T.LEFTPARENS && FUNCTION_WORDS.has(asciiUpper(a.val)) && a.val.indexOf('\0') < 0) {
+    } else if ((a.type === T.BAREWORD || a.type === T.VARIABLE) && b.type === T.LEFTPARENS && FUNCTION_WORDS.has(asciiUpper(a.val))) {
       a.type = T.FUNCTION;
       continue;
     } else if (a.type === T.KEYWORD && (valIs(a, 'IN') || valIs(a, 'NOT IN'))) {

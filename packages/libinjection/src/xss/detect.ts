@@ -2,7 +2,7 @@
  * XSS detection (libinjection_xss.c): tokenize the input as HTML5 from each context a
  * reflected value can land in and flag dangerous tags, attributes, URLs and constructs.
  */
-import { toByteString } from '../bytes';
+import { asciiUpper, toByteString } from '../bytes';
 import { Html5Flags, Html5Tokenizer, Html5Type } from './html5';
 
 const enum Attr {
@@ -17,8 +17,63 @@ const enum Attr {
   INDIRECT,
 }
 
+/** Byte at i, or 0 past the end (C reads the string terminator there). */
+function byteAt(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : 0;
+}
+
+/** Names grouped by length, for allocation-free case-insensitive lookups. */
+class NameTable<V> {
+  private readonly byLength = new Map<number, Array<[string, V]>>();
+  private readonly byName: ReadonlyMap<string, V>;
+
+  constructor(entries: Iterable<readonly [string, V]>) {
+    this.byName = new Map(entries);
+    for (const [name, v] of this.byName) {
+      const bucket = this.byLength.get(name.length) ?? [];
+      bucket.push([name, v]);
+      this.byLength.set(name.length, bucket);
+    }
+  }
+
+  /**
+   * The value of the name equal to s[start, start+len), case-insensitively (a-z only) and
+   * ignoring NUL bytes, as libinjection's cstrcasecmp_with_null compares.
+   */
+  get(s: string, start: number, len: number): V | undefined {
+    const bucket = this.byLength.get(len);
+    if (bucket) {
+      next: for (const [name, v] of bucket) {
+        for (let i = 0; i < len; i++) {
+          let c = s.charCodeAt(start + i);
+          if (c === 0) return this.getWithNul(s, start, len);
+          if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+          if (c !== name.charCodeAt(i)) continue next;
+        }
+        return v;
+      }
+    }
+    // A name can still match a longer span that holds NULs.
+    return s.substr(start, len).includes('\0') ? this.getWithNul(s, start, len) : undefined;
+  }
+
+  private getWithNul(s: string, start: number, len: number): V | undefined {
+    return this.byName.get(asciiUpper(s.substr(start, len).replace(/\0/g, '')));
+  }
+}
+
+/** Does s[start..] begin with the upper-case ASCII `word`, case-insensitively (no NULs allowed)? */
+function startsWithWord(s: string, start: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    let c = byteAt(s, start + i);
+    if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+    if (c !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Event handler names after "on" (from WebKit's EventNames.h), matched as prefixes like libinjection. */
-const EVENTS: readonly string[] = `ABORT ACTIVATE ACTIVE ADDSOURCEBUFFER ADDSTREAM ADDTRACK AFTERPRINT ANIMATIONCANCEL
+const EVENTS = `ABORT ACTIVATE ACTIVE ADDSOURCEBUFFER ADDSTREAM ADDTRACK AFTERPRINT ANIMATIONCANCEL
 ANIMATIONEND ANIMATIONITERATION ANIMATIONSTART AUDIOEND AUDIOPROCESS AUDIOSTART AUTOCOMPLETEERROR AUTOCOMPLETE
 BEFOREACTIVATE BEFORECOPY BEFORECUT BEFOREINPUT BEFORELOAD BEFOREPASTE BEFOREPRINT BEFOREUNLOAD BEGINEVENT BLOCKED
 BLUR BOUNDARY BUFFEREDAMOUNTLOW CACHED CANCEL CANPLAYTHROUGH CANPLAY CHANGE CHARGINGCHANGE CHARGINGTIMECHANGE
@@ -55,8 +110,10 @@ WEBKITPLAYBACKTARGETAVAILABILITYCHANGED WEBKITPRESENTATIONMODECHANGED WEBKITREGI
 WEBKITREMOVESOURCEBUFFER WEBKITSOURCECLOSE WEBKITSOURCEENDED WEBKITSOURCEOPEN WEBKITSPEECHCHANGE
 WEBKITTRANSITIONEND WEBKITWILLREVEALBOTTOM WEBKITWILLREVEALLEFT WEBKITWILLREVEALRIGHT WEBKITWILLREVEALTOP WHEEL
 WRITEEND WRITESTART WRITE ZOOM`.split(/\s+/);
+const EVENT_SET: ReadonlySet<string> = new Set(EVENTS);
+const EVENT_MAX = Math.max(...EVENTS.map((e) => e.length));
 
-const ATTRS: ReadonlyArray<readonly [string, Attr]> = [
+const ATTRS = new NameTable<Attr>([
   ['ACTION', Attr.URL], // form
   ['ATTRIBUTENAME', Attr.INDIRECT], // SVG
   ['BY', Attr.URL], // SVG
@@ -77,9 +134,10 @@ const ATTRS: ReadonlyArray<readonly [string, Attr]> = [
   ['TO', Attr.URL], // SVG
   ['VALUES', Attr.URL], // SVG
   ['XLINK:HREF', Attr.URL],
-];
+]);
 
-const TAGS: readonly string[] = [
+const TAGS = new NameTable<true>(
+  [
   'APPLET',
   'BASE',
   'COMMENT', // IE http://html5sec.org/#38
@@ -100,29 +158,8 @@ const TAGS: readonly string[] = [
   'VMLFRAME',
   'XML',
   'XSS',
-];
-
-/** Byte at i, or 0 past the end (C reads the string terminator there). */
-function byteAt(s: string, i: number): number {
-  return i < s.length ? s.charCodeAt(i) : 0;
-}
-
-/**
- * libinjection's cstrcasecmp_with_null: compare the upper-case word `a` with `n` bytes of s
- * from `start`, ignoring NUL bytes in s. True when equal.
- */
-function eqIgnoringNul(a: string, s: string, start: number, n: number): boolean {
-  let ai = 0;
-  for (let i = 0; i < n; i++) {
-    let cb = byteAt(s, start + i);
-    if (cb === 0) continue;
-    if (ai >= a.length) return false;
-    const ca = a.charCodeAt(ai++);
-    if (cb >= 0x61 && cb <= 0x7a) cb -= 0x20;
-    if (ca !== cb) return false;
-  }
-  return ai === a.length;
-}
+  ].map((t) => [t, true] as const),
+);
 
 /**
  * Decodes one possibly-HTML-encoded character at s[i] (&#DDD; / &#xHH; only). Returns the
@@ -200,9 +237,7 @@ function htmlStartsWith(prefix: string, s: string, start: number, n: number): bo
 
 function isBlackTag(s: string, start: number, len: number): boolean {
   if (len < 3) return false;
-  for (const tag of TAGS) {
-    if (eqIgnoringNul(tag, s, start, len)) return true;
-  }
+  if (TAGS.get(s, start, len)) return true;
   const c0 = s.charCodeAt(start) | 0x20;
   const c1 = s.charCodeAt(start + 1) | 0x20;
   const c2 = s.charCodeAt(start + 2) | 0x20;
@@ -210,22 +245,33 @@ function isBlackTag(s: string, start: number, len: number): boolean {
   return (c0 === 0x73 && c1 === 0x76 && c2 === 0x67) || (c0 === 0x78 && c1 === 0x73 && c2 === 0x6c);
 }
 
+/**
+ * Does an event name follow "on" at `start`? libinjection compares each name against as many
+ * input bytes as the name has, reading past the attribute name: a prefix match of the input.
+ * A NUL among those bytes (or the end of input) makes the compare fail.
+ */
+function isEventHandler(s: string, start: number): boolean {
+  const head = asciiUpper(s.substr(start, EVENT_MAX));
+  let k = 0;
+  while (k < head.length) {
+    const c = head.charCodeAt(k);
+    if (c < 0x41 || c > 0x5a) break; // event names are letters only
+    k++;
+    if (EVENT_SET.has(head.slice(0, k))) return true;
+  }
+  return false;
+}
+
 function blackAttr(s: string, start: number, len: number): Attr {
   if (len < 2) return Attr.NONE;
   if (len >= 5) {
-    // on* event handlers (prefix match on the bytes after "on", as libinjection does)
-    if ((s.charCodeAt(start) | 0x20) === 0x6f && (s.charCodeAt(start + 1) | 0x20) === 0x6e) {
-      for (const ev of EVENTS) {
-        if (eqIgnoringNul(ev, s, start + 2, ev.length)) return Attr.BLACK;
-      }
-    }
+    const c0 = s.charCodeAt(start) | 0x20;
+    const c1 = s.charCodeAt(start + 1) | 0x20;
+    if (c0 === 0x6f && c1 === 0x6e && isEventHandler(s, start + 2)) return Attr.BLACK;
     // XMLNS / XLINK can create arbitrary tags
-    if (eqIgnoringNul('XMLNS', s, start, 5) || eqIgnoringNul('XLINK', s, start, 5)) return Attr.BLACK;
+    if (startsWithWord(s, start, 'XMLNS') || startsWithWord(s, start, 'XLINK')) return Attr.BLACK;
   }
-  for (const [name, type] of ATTRS) {
-    if (eqIgnoringNul(name, s, start, len)) return type;
-  }
-  return Attr.NONE;
+  return ATTRS.get(s, start, len) ?? Attr.NONE;
 }
 
 function isBlackUrl(s: string, start: number, len: number): boolean {
@@ -280,12 +326,12 @@ export function isXssInContext(s: string, flags: Html5Flags): boolean {
       // IE uses '`' as a tag-ending character
       if (text.includes('`')) return true;
       if (len > 3) {
-        const head = text.slice(0, 3).toUpperCase();
-        if (head === '[IF' || head === 'XML') return true; // IE conditional comment, XML
+        // IE conditional comment, XML
+        if (startsWithWord(s, start, '[IF') || startsWithWord(s, start, 'XML')) return true;
       }
       if (len > 5) {
         // IE <?import pseudo-tag, XML entity definition
-        if (eqIgnoringNul('IMPORT', s, start, 6) || eqIgnoringNul('ENTITY', s, start, 6)) return true;
+        if (startsWithWord(s, start, 'IMPORT') || startsWithWord(s, start, 'ENTITY')) return true;
       }
     }
   }

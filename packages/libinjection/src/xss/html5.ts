@@ -4,6 +4,7 @@
  * start in the data state or inside an attribute value (how a reflected input would land).
  * Works on a byte string (see ../bytes.ts).
  */
+import { asciiUpper } from '../bytes';
 
 export enum Html5Type {
   DATA_TEXT,
@@ -126,14 +127,17 @@ export class Html5Tokenizer {
     return this.s.indexOf(String.fromCharCode(c), from);
   }
 
-  /** Skips white space (including NUL, IE-only \v and \r); returns the next byte or EOF. */
+  /**
+   * Skips white space (including NUL, IE-only \v and \r); returns the next byte or EOF.
+   * libinjection returns the byte as a signed char, so 0xFF is -1 and reads as EOF too.
+   */
   skipWhite(): number {
     while (this.pos < this.len) {
       const c = this.at(this.pos);
       if (c === 0x00 || c === 0x20 || (c >= 0x09 && c <= 0x0d)) {
         this.pos += 1;
       } else {
-        return c;
+        return c === 0xff ? EOF : c;
       }
     }
     return EOF;
@@ -439,7 +443,7 @@ function stateBogusComment2(hs: Html5Tokenizer): boolean {
 
 function stateMarkupDeclarationOpen(hs: Html5Tokenizer): boolean {
   const remaining = hs.len - hs.pos;
-  if (remaining >= 7 && hs.s.substr(hs.pos, 7).toUpperCase() === 'DOCTYPE') {
+  if (remaining >= 7 && asciiUpper(hs.s.substr(hs.pos, 7)) === 'DOCTYPE') {
     return stateDoctype(hs);
   } else if (remaining >= 7 && hs.s.substr(hs.pos, 7) === '[CDATA[') {
     hs.pos += 7;
