@@ -23,7 +23,8 @@ export class EvaluationState {
   private sourceIp: IpAddress | null | undefined;
   private remoteIp: IpAddress | null | undefined;
   private destinationIp: IpAddress | null | undefined;
-  private headerMap: Map<string, string> | undefined;
+  private mixedCaseNames: Map<string, string> | null | undefined;
+  private urlPath: string | null | undefined;
 
   constructor(readonly ctx: RbacContext) {}
 
@@ -46,20 +47,40 @@ export class EvaluationState {
 
   /** Header value by case-insensitive name; repeated headers are joined with ',' as Envoy does. */
   header(lowerName: string): string | undefined {
-    if (!this.headerMap) {
-      this.headerMap = new Map();
-      for (const [name, value] of Object.entries(this.ctx.headers ?? {})) {
-        this.headerMap.set(name.toLowerCase(), typeof value === 'string' ? value : value.join(','));
-      }
+    const headers = this.ctx.headers;
+    if (headers === undefined) return undefined;
+    // Proxies hand over lower-case names (HTTP/2 requires them), so look there first.
+    let value = Object.hasOwn(headers, lowerName) ? headers[lowerName] : undefined;
+    if (value === undefined) {
+      if (this.mixedCaseNames === undefined) this.mixedCaseNames = mixedCaseNames(headers);
+      const name = this.mixedCaseNames?.get(lowerName);
+      if (name === undefined) return undefined;
+      value = headers[name]!;
     }
-    return this.headerMap.get(lowerName);
+    return typeof value === 'string' ? value : value.join(',');
   }
 
   /** The request path without query string or fragment, as url_path matches it. */
   path(): string | undefined {
-    const full = this.header(':path');
-    if (full === undefined) return undefined;
-    const cut = full.search(/[?#]/);
-    return cut < 0 ? full : full.slice(0, cut);
+    if (this.urlPath === undefined) {
+      const full = this.header(':path');
+      this.urlPath = full === undefined ? null : cutAt(cutAt(full, '?'), '#');
+    }
+    return this.urlPath ?? undefined;
   }
+}
+
+/** lower-case → actual name, for the header names that are not lower-case; null if none. */
+function mixedCaseNames(headers: Readonly<Record<string, unknown>>): Map<string, string> | null {
+  let names: Map<string, string> | null = null;
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (lower !== name) (names ??= new Map()).set(lower, name);
+  }
+  return names;
+}
+
+function cutAt(text: string, marker: string): string {
+  const at = text.indexOf(marker);
+  return at < 0 ? text : text.slice(0, at);
 }

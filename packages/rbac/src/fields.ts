@@ -46,7 +46,7 @@ export function checkFields(
 }
 
 /** The single set member of a proto oneof; errors if none or several are set. */
-export function oneOf(message: Record<string, unknown>, field: string, members: readonly string[]): string {
+export function oneOf<T extends string>(message: Record<string, unknown>, field: string, members: readonly T[]): T {
   const set = members.filter((m) => message[m] !== undefined && message[m] !== null);
   if (set.length !== 1) {
     throw new RbacConfigError(field, set.length === 0 ? `must set one of ${members.join(', ')}` : `sets several of ${set.join(', ')}`);

@@ -143,16 +143,28 @@ function compileMetadata(message: unknown, field: string): Matcher {
   };
 }
 
+// Istio nests single-element and/or lists deeply; collapsing them (and using indexed
+// loops) keeps per-request call overhead down, which dominates evaluation cost.
 function all(matchers: Matcher[]): Matcher {
+  if (matchers.length === 1) return matchers[0]!;
+  if (matchers.length === 2) {
+    const [a, b] = matchers as [Matcher, Matcher];
+    return (state) => a(state) && b(state);
+  }
   return (state) => {
-    for (const m of matchers) if (!m(state)) return false;
+    for (let i = 0; i < matchers.length; i++) if (!matchers[i]!(state)) return false;
     return true;
   };
 }
 
 function some(matchers: Matcher[]): Matcher {
+  if (matchers.length === 1) return matchers[0]!;
+  if (matchers.length === 2) {
+    const [a, b] = matchers as [Matcher, Matcher];
+    return (state) => a(state) || b(state);
+  }
   return (state) => {
-    for (const m of matchers) if (m(state)) return true;
+    for (let i = 0; i < matchers.length; i++) if (matchers[i]!(state)) return true;
     return false;
   };
 }

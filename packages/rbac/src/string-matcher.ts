@@ -37,17 +37,23 @@ export function compileStringMatcher(message: unknown, field: string): StringPre
   const ignoreCase = matcher['ignore_case'] === undefined ? false : asBoolean(matcher['ignore_case'], `${field}.ignore_case`);
   const raw = asString(matcher[kind], `${field}.${kind}`);
   if (kind !== 'exact' && raw === '') throw new RbacConfigError(`${field}.${kind}`, 'must not be empty');
-  const expected = ignoreCase ? raw.toLowerCase() : raw;
-  const norm = ignoreCase ? (v: string) => v.toLowerCase() : (v: string) => v;
+  if (ignoreCase) {
+    const expected = raw.toLowerCase();
+    const test = plainTest(kind, expected);
+    return (v) => test(v.toLowerCase());
+  }
+  return plainTest(kind, raw);
+}
+
+function plainTest(kind: 'exact' | 'prefix' | 'suffix' | 'contains', expected: string): StringPredicate {
   switch (kind) {
     case 'exact':
-      return (v) => norm(v) === expected;
+      return (v) => v === expected;
     case 'prefix':
-      return (v) => norm(v).startsWith(expected);
+      return (v) => v.startsWith(expected);
     case 'suffix':
-      return (v) => norm(v).endsWith(expected);
+      return (v) => v.endsWith(expected);
     case 'contains':
-      return (v) => norm(v).includes(expected);
+      return (v) => v.includes(expected);
   }
-  throw new RbacConfigError(field, `unhandled pattern ${kind}`);
 }
