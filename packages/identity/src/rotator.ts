@@ -43,7 +43,7 @@ export class CertificateRotator extends EventEmitter<CertificateRotatorEvents> {
   private readonly jitter: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private firstIssued: { resolve: (c: IssuedCredentials) => void } | undefined;
+  private firstIssued: { promise: Promise<IssuedCredentials>; resolve: (c: IssuedCredentials) => void } | undefined;
 
   constructor(
     private readonly source: CredentialSource,
@@ -62,10 +62,13 @@ export class CertificateRotator extends EventEmitter<CertificateRotatorEvents> {
   /** Obtains the first certificate (retrying until it succeeds or `stop`), then keeps renewing. */
   start(): Promise<IssuedCredentials> {
     if (this.credentials) return Promise.resolve(this.credentials);
-    const first = new Promise<IssuedCredentials>((resolve) => (this.firstIssued = { resolve }));
+    if (this.firstIssued) return this.firstIssued.promise;
+    let resolve!: (c: IssuedCredentials) => void;
+    const promise = new Promise<IssuedCredentials>((r) => (resolve = r));
+    this.firstIssued = { promise, resolve };
     this.stopped = false;
     void this.renew();
-    return first;
+    return promise;
   }
 
   stop(): void {

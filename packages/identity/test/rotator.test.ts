@@ -69,6 +69,16 @@ describe('CertificateRotator', () => {
     expect(rotator.expirySeconds()).toBeGreaterThan(23 * 3600);
   });
 
+  it('shares one first issuance between concurrent start() calls', async () => {
+    const real = localCredentialSource(ca, workload('web'));
+    let calls = 0;
+    const rotator = new CertificateRotator(() => (calls++, real()));
+    const [a, b] = await Promise.all([rotator.start(), rotator.start()]);
+    rotator.stop();
+    expect(a).toBe(b);
+    expect(calls).toBe(1);
+  });
+
   it('rejects renewal settings outside (0, 1)', () => {
     const source = localCredentialSource(ca, workload('web'));
     expect(() => new CertificateRotator(source, { renewAtFraction: 0.95, jitterFraction: 0.1 })).toThrow('renewAtFraction ± jitterFraction must stay inside (0, 1)');

@@ -30,7 +30,8 @@ export function workloadSecureContextOptions(credentials: WorkloadCredentials): 
 
 /**
  * Client options: OpenSSL verifies the chain against the bundle (rejectUnauthorized), then
- * checkServerIdentity runs our SPIFFE check instead of the DNS-name one.
+ * checkServerIdentity runs our SPIFFE check instead of the DNS-name one. Do not add a `session`
+ * to resume: Node skips checkServerIdentity on resumed sessions.
  */
 export function clientTlsOptions(credentials: WorkloadCredentials, policy: PeerPolicy = {}): ConnectionOptions {
   return {
