@@ -29,6 +29,9 @@ export function makeResource(typeUrl: string, input: ResourceInput): Resource {
  * version, so a push of new endpoints leaves listeners, routes and clusters alone.
  */
 export class Snapshot {
+  /** Snapshots are immutable and often shared by many nodes: check them once. */
+  private consistency: string[] | undefined;
+
   private constructor(private readonly byType: ReadonlyMap<string, TypeSnapshot>) {}
 
   /**
@@ -75,6 +78,11 @@ export class Snapshot {
    * Returns the problems; an empty list means the snapshot is safe to push.
    */
   consistencyErrors(): string[] {
+    this.consistency ??= this.findInconsistencies();
+    return [...this.consistency];
+  }
+
+  private findInconsistencies(): string[] {
     const errors: string[] = [];
     const routeRefs = new Set<string>();
     for (const listener of this.byType.get(TypeUrl.Listener)?.resources.values() ?? []) {
