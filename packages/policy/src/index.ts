@@ -13,3 +13,4 @@ export { evaluate, type Decision, type DecisionReason, type DryRunResult, type E
 export { TCP_RBAC_STAT_PREFIX, toEnvoyHttpRbac, toEnvoyNetworkRbac } from './translate';
 export { parseRbacPolicyName, rbacPolicyName, type PolicyRuleRef } from './naming';
 export { SUPPORTED_CONDITION_KEYS } from './attributes';
+export { validateSecurityResources, type SecurityResources } from './resources';
