@@ -77,6 +77,20 @@ describe('CertificateService over real gRPC + TLS', () => {
     await expect(rawCall(server, { csr, validitySeconds: -1 }, token)).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
   });
 
+  it('reports an expired CA certificate as FAILED_PRECONDITION', async () => {
+    let now = new Date();
+    const expiring = await startCaServer({ clock: () => now });
+    try {
+      now = new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000); // past the 10-year root
+      await expect(expiring.client().requestCertificate()).rejects.toMatchObject({
+        code: grpc.status.FAILED_PRECONDITION,
+        details: expect.stringMatching(/^signing CA certificate ".*" expired at .*; refusing to sign$/),
+      });
+    } finally {
+      await expiring.close();
+    }
+  });
+
   it('the client refuses a CA server that is not the expected control plane', async () => {
     const client = server.client({ serverIds: ['spiffe://cluster.local/ns/evil/sa/ca'] });
     await expect(client.requestCertificate()).rejects.toMatchObject({

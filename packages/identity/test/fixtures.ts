@@ -33,10 +33,13 @@ export interface CaServer {
   close(): Promise<void>;
 }
 
-export async function startCaServer(options: { identities?: WorkloadIdentity[]; ttlSeconds?: number; servingTtlSeconds?: number } = {}): Promise<CaServer> {
+export async function startCaServer(
+  options: { identities?: WorkloadIdentity[]; ttlSeconds?: number; servingTtlSeconds?: number; clock?: () => Date } = {},
+): Promise<CaServer> {
   const ca = await CertificateAuthority.create(await createSelfSignedRoot({ trustDomain: TRUST_DOMAIN }), {
     trustDomain: TRUST_DOMAIN,
     defaultTtlSeconds: options.ttlSeconds,
+    clock: options.clock,
   });
   const entries: BootstrapTokenEntry[] = (options.identities ?? [workload('web'), workload('db')]).map((id) => ({ ...id, token: tokenFor(id) }));
   const events: CertificateServiceEvent[] = [];
