@@ -25,12 +25,13 @@ export function toByteString(input: string | Buffer): string {
 }
 
 /**
- * Upper-cases a-z only, like libinjection's locale-independent compares: bytes >= 0x80 stay
- * as they are (String#toUpperCase would map latin1 letters, and 'ß' to "SS").
+ * Upper-cases for comparison with ASCII words, like libinjection's locale-independent
+ * compares: a-z become A-Z, ASCII stays ASCII, and no other byte becomes ASCII. (Of the
+ * bytes 0x80-0xFF, String#toUpperCase maps only 'ß' into ASCII, as "SS", so that case is
+ * upper-cased the slow way; other bytes may change but stay non-ASCII, which no ASCII word
+ * can equal.)
  */
 export function asciiUpper(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) >= 0x80) return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
-  }
-  return s.toUpperCase();
+  const u = s.toUpperCase();
+  return u.length === s.length ? u : s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }

@@ -161,7 +161,11 @@ export function isSqli(sf: SqliState): boolean {
  * Strings are taken as byte strings (see ../bytes.ts); Buffers as raw bytes.
  */
 export function detectSQLi(input: string | Buffer): SqliResult {
-  const sf = new SqliState(toByteString(input));
+  const sf = scratch;
+  sf.load(toByteString(input));
   const hit = isSqli(sf);
   return { isSqli: hit, fingerprint: hit ? sf.fingerprint : '' };
 }
+
+/** Detection is synchronous and never re-entered, so one state serves every call. */
+const scratch = new SqliState('');

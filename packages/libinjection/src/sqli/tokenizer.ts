@@ -137,9 +137,9 @@ const PARSERS: Uint8Array = (() => {
  * tokens being folded; `current` is the token the tokenizer writes next.
  */
 export class SqliState {
-  readonly s: string;
-  readonly slen: number;
-  flags: number;
+  s = '';
+  slen = 0;
+  flags = 0;
   pos = 0;
   readonly tokenvec: SqliToken[] = Array.from({ length: 8 }, () => new SqliToken());
   current: SqliToken;
@@ -152,10 +152,15 @@ export class SqliState {
   statsTokens = 0;
 
   constructor(s: string, flags = 0) {
+    this.current = this.tokenvec[0]!;
+    this.load(s, flags);
+  }
+
+  /** Starts over on a new input (libinjection_sqli_init): lets one state serve many inputs. */
+  load(s: string, flags = 0): void {
     this.s = s;
     this.slen = s.length;
-    this.flags = flags === 0 ? Flag.QUOTE_NONE | Flag.SQL_ANSI : flags;
-    this.current = this.tokenvec[0]!;
+    this.reset(flags);
   }
 
   /** libinjection_sqli_reset: start over on the same input with other flags. */
