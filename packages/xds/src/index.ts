@@ -13,3 +13,4 @@ export { AdsClient, type AdsClientOptions, type ResourceUpdate, type TypeClientS
 export { Backoff, type BackoffOptions } from './client/backoff';
 export { ResourceValidationError, type ResourceType, type Decoded } from './client/resource-type';
 export * from './resource-types';
+export { apiListener, weightedRoute, edsCluster, clusterLoadAssignment, type EndpointAddress } from './builders';

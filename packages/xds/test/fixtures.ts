@@ -1,55 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { AdsServer, SnapshotCache, Snapshot, TypeUrl, adsServiceDefinition, type ResourceInput } from '../src';
+import { AdsServer, SnapshotCache, Snapshot, TypeUrl, adsServiceDefinition, apiListener, clusterLoadAssignment, edsCluster, weightedRoute, type ResourceInput } from '../src';
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
-
-export function apiListener(name: string, routeConfigName: string): ResourceInput {
-  return {
-    name,
-    message: {
-      name,
-      api_listener: {
-        api_listener: {
-          '@type': HCM,
-          rds: { route_config_name: routeConfigName, config_source: { ads: {}, resource_api_version: 'V3' } },
-          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
-        },
-      },
-    },
-  };
-}
-
-export function route(name: string, domain: string, clusters: Record<string, number>): ResourceInput {
-  const entries = Object.entries(clusters);
-  const action = entries.length === 1
-    ? { cluster: entries[0]![0] }
-    : { weighted_clusters: { clusters: entries.map(([cluster, weight]) => ({ name: cluster, weight: { value: weight } })) } };
-  return {
-    name,
-    message: { name, virtual_hosts: [{ name: domain, domains: [domain], routes: [{ match: { prefix: '' }, route: action }] }] },
-  };
-}
-
-export function edsCluster(name: string, extra: object = {}): ResourceInput {
-  return {
-    name,
-    message: { name, type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name }, lb_policy: 'ROUND_ROBIN', ...extra },
-  };
-}
-
+export { apiListener, edsCluster } from '../src';
+export const route = weightedRoute;
 export function endpoints(clusterName: string, ports: number[], host = '127.0.0.1'): ResourceInput {
-  return {
-    name: clusterName,
-    message: {
-      cluster_name: clusterName,
-      endpoints: [{
-        locality: { region: 'local', zone: 'a' },
-        load_balancing_weight: { value: 1 },
-        lb_endpoints: ports.map((port) => ({ endpoint: { address: { socket_address: { address: host, port_value: port } } }, health_status: 'HEALTHY' })),
-      }],
-    },
-  };
+  return clusterLoadAssignment(clusterName, ports.map((port) => ({ host, port })));
 }
 
 /** A consistent mesh of services, each `name` → listener `name`, route `name-route`, cluster `name`. */
