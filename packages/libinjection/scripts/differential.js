@@ -13,7 +13,7 @@
  * and exits 1 on any difference; exits 0 with a note when the C library is not installed.
  */
 'use strict';
-const { Buffer } = require('buffer');
+const { Buffer: Bytes } = require('buffer');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -66,7 +66,7 @@ for line in sys.stdin.buffer.read().split(b'\\n')[:-1]:
 sys.stdout.write('\\n'.join(out) + '\\n')
 `;
 const run = spawnSync('python3', ['-c', ORACLE, LIB], {
-  input: inputs.map((s) => Buffer.from(s, 'latin1').toString('hex')).join('\n') + '\n',
+  input: inputs.map((s) => Bytes.from(s, 'latin1').toString('hex')).join('\n') + '\n',
   maxBuffer: 1 << 28,
 });
 if (run.status !== 0) {

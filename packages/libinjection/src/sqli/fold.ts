@@ -134,25 +134,20 @@ export function fold(sf: SqliState): number {
 
     if (a.type === T.STRING && b.type === T.STRING) {
       pos -= 1; // "foo" "bar" -> "foo"
-      sf.statsFolds += 1;
       continue;
     } else if (a.type === T.SEMICOLON && b.type === T.SEMICOLON) {
       pos -= 1; // ";;" -> ";"
-      sf.statsFolds += 1;
       continue;
     } else if ((a.type === T.OPERATOR || a.type === T.LOGIC_OPERATOR) && (isUnaryOp(b) || b.type === T.SQLTYPE)) {
       pos -= 1;
-      sf.statsFolds += 1;
       left = 0;
       continue;
     } else if (a.type === T.LEFTPARENS && isUnaryOp(b)) {
       pos -= 1;
-      sf.statsFolds += 1;
       if (left > 0) left -= 1;
       continue;
     } else if (mergeWords(a, b)) {
       pos -= 1;
-      sf.statsFolds += 1;
       if (left > 0) left -= 1;
       continue;
     } else if (a.type === T.SEMICOLON && b.type === T.FUNCTION && (b.val.charCodeAt(0) | 0x20) === 0x69 && (b.val.charCodeAt(1) | 0x20) === 0x66) {
@@ -174,7 +169,6 @@ export function fold(sf: SqliState): number {
     ) {
       a.copyFrom(b);
       pos -= 1;
-      sf.statsFolds += 1;
       left = 0;
       continue;
     } else if (a.type === T.COLLATE && b.type === T.BAREWORD) {
@@ -189,19 +183,16 @@ export function fold(sf: SqliState): number {
       } else {
         a.copyFrom(b); // and '\1' as '1'
         pos -= 1;
-        sf.statsFolds += 1;
       }
       left = 0;
       continue;
     } else if (a.type === T.LEFTPARENS && b.type === T.LEFTPARENS) {
       pos -= 1;
       left = 0;
-      sf.statsFolds += 1;
       continue;
     } else if (a.type === T.RIGHTPARENS && b.type === T.RIGHTPARENS) {
       pos -= 1;
       left = 0;
-      sf.statsFolds += 1;
       continue;
     } else if (a.type === T.LEFTBRACE && b.type === T.BAREWORD) {
       // MySQL/ODBC "{foo expr}": "{ ``" is blacklisted, otherwise drop "{ foo"
@@ -211,12 +202,10 @@ export function fold(sf: SqliState): number {
       }
       left = 0;
       pos -= 2;
-      sf.statsFolds += 2;
       continue;
     } else if (b.type === T.RIGHTBRACE) {
       pos -= 1;
       left = 0;
-      sf.statsFolds += 1;
       continue;
     }
 
@@ -256,7 +245,6 @@ export function fold(sf: SqliState): number {
     ) {
       pos -= 2;
       left = 0;
-      sf.statsFolds += 2;
       continue;
     } else if (
       (a.type === T.BAREWORD || a.type === T.NUMBER || a.type === T.STRING || a.type === T.VARIABLE) &&

@@ -35,7 +35,7 @@ function charSet(chars: string): Uint8Array {
   return t;
 }
 
-export function isWhite(c: number): boolean {
+function isWhite(c: number): boolean {
   return WHITE[c] === 1;
 }
 
@@ -58,7 +58,7 @@ function spanNotIn(s: string, start: number, end: number, set: Uint8Array): numb
 }
 
 /** First offset i in [start, start+len-1) with s[i]==c0 && s[i+1]==c1, or -1 (memchr2). */
-export function memchr2(s: string, start: number, len: number, c0: number, c1: number): number {
+function memchr2(s: string, start: number, len: number, c0: number, c1: number): number {
   if (len < 2) return -1;
   const last = start + len - 1;
   for (let i = start; i < last; i++) {
@@ -144,11 +144,9 @@ export class SqliState {
   readonly tokenvec: SqliToken[] = Array.from({ length: 8 }, () => new SqliToken());
   current: SqliToken;
   fingerprint = '';
-  statsCommentDdw = 0;
+  /** What the tokenizer saw, used by the detector: "--x" comments, '#', tokens read. */
   statsCommentDdx = 0;
-  statsCommentC = 0;
   statsCommentHash = 0;
-  statsFolds = 0;
   statsTokens = 0;
 
   constructor(s: string, flags = 0) {
@@ -170,11 +168,8 @@ export class SqliState {
     for (const t of this.tokenvec) t.clear();
     this.current = this.tokenvec[0]!;
     this.fingerprint = '';
-    this.statsCommentDdw = 0;
     this.statsCommentDdx = 0;
-    this.statsCommentC = 0;
     this.statsCommentHash = 0;
-    this.statsFolds = 0;
     this.statsTokens = 0;
   }
 
@@ -628,7 +623,7 @@ export class SqliState {
  * opening quote, 2 for a prefixed string (N'...'), 0 when the quote is only assumed (quote
  * contexts). A quote preceded by an odd number of backslashes, or doubled, does not close it.
  */
-export function parseStringCore(s: string, len: number, pos: number, st: SqliToken, delim: number, offset: number): number {
+function parseStringCore(s: string, len: number, pos: number, st: SqliToken, delim: number, offset: number): number {
   const begin = pos + offset;
   const dch = String.fromCharCode(delim);
   let qpos = s.indexOf(dch, begin);

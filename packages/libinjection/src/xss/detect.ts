@@ -113,6 +113,7 @@ WRITEEND WRITESTART WRITE ZOOM`.split(/\s+/);
 const EVENT_SET: ReadonlySet<string> = new Set(EVENTS);
 const EVENT_MAX = Math.max(...EVENTS.map((e) => e.length));
 
+/** Attributes whose value is checked, and how. */
 const ATTRS = new NameTable<Attr>([
   ['ACTION', Attr.URL], // form
   ['ATTRIBUTENAME', Attr.INDIRECT], // SVG
@@ -136,28 +137,29 @@ const ATTRS = new NameTable<Attr>([
   ['XLINK:HREF', Attr.URL],
 ]);
 
+/** Always-banned tags (plus anything starting with SVG or XSL, see isBlackTag). */
 const TAGS = new NameTable<true>(
   [
-  'APPLET',
-  'BASE',
-  'COMMENT', // IE http://html5sec.org/#38
-  'EMBED',
-  'FRAME',
-  'FRAMESET',
-  'HANDLER', // Opera SVG, effectively a script tag
-  'IFRAME',
-  'IMPORT',
-  'ISINDEX',
-  'LINK',
-  'LISTENER',
-  'META',
-  'NOSCRIPT',
-  'OBJECT',
-  'SCRIPT',
-  'STYLE',
-  'VMLFRAME',
-  'XML',
-  'XSS',
+    'APPLET',
+    'BASE',
+    'COMMENT', // IE http://html5sec.org/#38
+    'EMBED',
+    'FRAME',
+    'FRAMESET',
+    'HANDLER', // Opera SVG, effectively a script tag
+    'IFRAME',
+    'IMPORT',
+    'ISINDEX',
+    'LINK',
+    'LISTENER',
+    'META',
+    'NOSCRIPT',
+    'OBJECT',
+    'SCRIPT',
+    'STYLE',
+    'VMLFRAME',
+    'XML',
+    'XSS',
   ].map((t) => [t, true] as const),
 );
 
