@@ -1,6 +1,7 @@
 import { parseCidr } from '@trellis/rbac';
 import type { AuthorizationAction, Attribute, Operation, Rule, Source } from './model';
 import { checkWildcards } from './patterns';
+import { expandPrincipal, type TrustDomainBundle } from './trust-domain';
 
 // The attributes a rule can test, where each goes in Envoy's Policy (principal or
 // permission side), and which only exist for HTTP. Shared by validation, evaluation
@@ -135,13 +136,19 @@ export interface RuleClauses {
   permissionSets: Clause[][];
 }
 
-export function ruleClauses(rule: Rule): RuleClauses {
+export function ruleClauses(rule: Rule, trust?: TrustDomainBundle): RuleClauses {
   const when = rule.when.map((c): Clause => ({ attribute: c.attribute, values: c.values, notValues: c.notValues }));
   const whenPrincipal = when.filter((c) => !isPermissionSide(c.attribute));
   const whenPermission = when.filter((c) => isPermissionSide(c.attribute));
   const principalSets = rule.from.length === 0 ? [whenPrincipal] : rule.from.map((s) => [...sourceClauses(s), ...whenPrincipal]);
   const permissionSets = rule.to.length === 0 ? [whenPermission] : rule.to.map((o) => [...operationClauses(o), ...whenPermission]);
-  return { principalSets, permissionSets };
+  return { principalSets: trust ? principalSets.map((set) => set.map((c) => withTrustDomains(c, trust))) : principalSets, permissionSets };
+}
+
+function withTrustDomains(clause: Clause, trust: TrustDomainBundle): Clause {
+  if (clause.attribute.kind !== 'source.principal') return clause;
+  const expand = (values: string[]) => values.flatMap((v) => expandPrincipal(v, trust));
+  return { attribute: clause.attribute, values: expand(clause.values), notValues: expand(clause.notValues) };
 }
 
 /**
@@ -149,8 +156,8 @@ export function ruleClauses(rule: Rule): RuleClauses {
  * attribute is dropped entirely (undefined: allows less); a DENY or AUDIT rule just
  * loses its HTTP-only clauses (matches more). HTTP chains keep the rule as is.
  */
-export function clausesForProtocol(rule: Rule, action: AuthorizationAction, forTcp: boolean): RuleClauses | undefined {
-  const clauses = ruleClauses(rule);
+export function clausesForProtocol(rule: Rule, action: AuthorizationAction, forTcp: boolean, trust?: TrustDomainBundle): RuleClauses | undefined {
+  const clauses = ruleClauses(rule, trust);
   if (!forTcp) return clauses;
   const sets = [...clauses.principalSets, ...clauses.permissionSets];
   if (action === 'ALLOW') return sets.some((set) => set.some((c) => isHttpOnly(c.attribute))) ? undefined : clauses;

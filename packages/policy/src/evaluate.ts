@@ -4,7 +4,8 @@ import type { Attribute, AuthorizationAction, AuthorizationPolicy, Workload } fr
 import { type PolicyRuleRef, rbacPolicyName } from './naming';
 import { matchPattern, parsePattern } from './patterns';
 import type { RequestAttributes } from './request';
-import { compareStrings, policiesForWorkload, type ScopeOptions } from './scope';
+import { compareStrings, type MeshOptions, policiesForWorkload } from './scope';
+import type { TrustDomainBundle } from './trust-domain';
 
 // The decision a Trellis (or Istio) sidecar makes, computed directly from the policies:
 // AUDIT is logged, DENY is checked, then ALLOW — the order of the RBAC filters Istio
@@ -30,16 +31,14 @@ export interface Decision {
   dryRun: DryRunResult[];
 }
 
-export type EvaluateOptions = ScopeOptions;
-
 /** Pure evaluation of all policies that apply to `workload` for one request. */
-export function evaluate(policies: readonly AuthorizationPolicy[], workload: Workload, request: RequestAttributes, options: EvaluateOptions = {}): Decision {
+export function evaluate(policies: readonly AuthorizationPolicy[], workload: Workload, request: RequestAttributes, options: MeshOptions = {}): Decision {
   const applicable = policiesForWorkload(policies, workload, options);
   if (applicable.length === 0) return { decision: 'ALLOW', reason: 'no policies', audited: [], dryRun: [] };
   const forTcp = request.http === undefined;
   const dryRun: DryRunResult[] = [];
   const group = (action: AuthorizationAction, dry: boolean) => applicable.filter((p) => p.action === action && p.dryRun === dry);
-  const matching = (ps: AuthorizationPolicy[]) => matchingRules(ps, request, forTcp);
+  const matching = (ps: AuthorizationPolicy[]) => matchingRules(ps, request, forTcp, options.trustDomain);
 
   const audited = matching(group('AUDIT', false));
   const dryAudit = group('AUDIT', true);
@@ -71,12 +70,12 @@ function dryRunResult(action: AuthorizationAction, decision: 'ALLOW' | 'DENY', m
 }
 
 /** Matching rules in the proxy's reporting order (sorted RBAC policy names). */
-function matchingRules(policies: AuthorizationPolicy[], request: RequestAttributes, forTcp: boolean): PolicyRuleRef[] {
+function matchingRules(policies: AuthorizationPolicy[], request: RequestAttributes, forTcp: boolean, trust: TrustDomainBundle | undefined): PolicyRuleRef[] {
   const hits: Array<{ name: string; ref: PolicyRuleRef }> = [];
   for (const policy of policies) {
     const { namespace, name } = policy.metadata;
     policy.rules.forEach((rule, ruleIndex) => {
-      const clauses = clausesForProtocol(rule, policy.action, forTcp);
+      const clauses = clausesForProtocol(rule, policy.action, forTcp, trust);
       if (clauses && ruleMatches(clauses, request)) {
         hits.push({ name: rbacPolicyName(namespace, name, ruleIndex), ref: { policy: `${namespace}/${name}`, ruleIndex } });
       }

@@ -8,8 +8,9 @@ export { DRY_RUN_ANNOTATION, parseAuthorizationPolicy, validateAuthorizationPoli
 export {
   effectiveMtlsMode, parsePeerAuthentication, validatePeerAuthentication, type EffectiveMtlsMode, type MtlsOptions,
 } from './peer-authentication';
-export { DEFAULT_ROOT_NAMESPACE, policiesForWorkload, type ScopeOptions } from './scope';
-export { evaluate, type Decision, type DecisionReason, type DryRunResult, type EvaluateOptions } from './evaluate';
+export { DEFAULT_ROOT_NAMESPACE, policiesForWorkload, type MeshOptions } from './scope';
+export type { TrustDomainBundle } from './trust-domain';
+export { evaluate, type Decision, type DecisionReason, type DryRunResult } from './evaluate';
 export { TCP_RBAC_STAT_PREFIX, toEnvoyHttpRbac, toEnvoyNetworkRbac } from './translate';
 export { parseRbacPolicyName, rbacPolicyName, type PolicyRuleRef } from './naming';
 export { SUPPORTED_CONDITION_KEYS } from './attributes';

@@ -1,11 +1,15 @@
 import type { AuthorizationPolicy, PolicyTargetReference, Workload } from './model';
+import type { TrustDomainBundle } from './trust-domain';
 
 export const DEFAULT_ROOT_NAMESPACE = 'trellis-system';
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
-export interface ScopeOptions {
+/** Mesh-wide settings that change which policies apply and what they match. */
+export interface MeshOptions {
   /** Policies here apply mesh-wide (Istio's root namespace). Default `trellis-system`. */
   rootNamespace?: string;
+  /** When set, policy principals naming `cluster.local` (or an alias) match this trust domain and its aliases. */
+  trustDomain?: TrustDomainBundle;
 }
 
 export function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
@@ -28,7 +32,7 @@ function targetsWorkload(ref: PolicyTargetReference, policyNamespace: string, wo
  * policies of the workload's namespace, each narrowed by its selector (⊆ labels) or targetRefs.
  * Sorted by namespace/name so results never depend on input order.
  */
-export function policiesForWorkload(policies: readonly AuthorizationPolicy[], workload: Workload, options: ScopeOptions = {}): AuthorizationPolicy[] {
+export function policiesForWorkload(policies: readonly AuthorizationPolicy[], workload: Workload, options: MeshOptions = {}): AuthorizationPolicy[] {
   const root = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   return policies
     .filter((p) => {

@@ -3,7 +3,8 @@ import { type Clause, clausesForProtocol } from './attributes';
 import type { Attribute, AuthorizationAction, AuthorizationPolicy, Workload } from './model';
 import { rbacPolicyName } from './naming';
 import { parsePattern } from './patterns';
-import { policiesForWorkload, type ScopeOptions } from './scope';
+import { type MeshOptions, policiesForWorkload } from './scope';
+import type { TrustDomainBundle } from './trust-domain';
 
 // AuthorizationPolicies → Envoy RBAC filter configs, the way Istio's authz builder does it:
 // one filter per action in the order AUDIT (LOG), DENY, ALLOW; dry-run policies go to
@@ -17,25 +18,25 @@ const SHADOW_STAT_PREFIX: Partial<Record<AuthorizationAction, string>> = { ALLOW
 export const TCP_RBAC_STAT_PREFIX = 'tcp.';
 
 /** The envoy.extensions.filters.http.rbac.v3.RBAC configs for a workload, in filter-chain order. */
-export function toEnvoyHttpRbac(policies: readonly AuthorizationPolicy[], workload: Workload, options: ScopeOptions = {}): RbacFilterConfig[] {
-  return buildFilters(policiesForWorkload(policies, workload, options), false);
+export function toEnvoyHttpRbac(policies: readonly AuthorizationPolicy[], workload: Workload, options: MeshOptions = {}): RbacFilterConfig[] {
+  return buildFilters(policiesForWorkload(policies, workload, options), false, options.trustDomain);
 }
 
 /** The envoy.extensions.filters.network.rbac.v3.RBAC configs for a workload's TCP filter chains, in order. */
-export function toEnvoyNetworkRbac(policies: readonly AuthorizationPolicy[], workload: Workload, options: ScopeOptions = {}): RbacFilterConfig[] {
-  return buildFilters(policiesForWorkload(policies, workload, options), true).map((f) => ({ ...f, stat_prefix: TCP_RBAC_STAT_PREFIX }));
+export function toEnvoyNetworkRbac(policies: readonly AuthorizationPolicy[], workload: Workload, options: MeshOptions = {}): RbacFilterConfig[] {
+  return buildFilters(policiesForWorkload(policies, workload, options), true, options.trustDomain).map((f) => ({ ...f, stat_prefix: TCP_RBAC_STAT_PREFIX }));
 }
 
-function buildFilters(applicable: AuthorizationPolicy[], forTcp: boolean): RbacFilterConfig[] {
+function buildFilters(applicable: AuthorizationPolicy[], forTcp: boolean, trust: TrustDomainBundle | undefined): RbacFilterConfig[] {
   const filters: RbacFilterConfig[] = [];
   for (const action of FILTER_ORDER) {
     const enforced = applicable.filter((p) => p.action === action && !p.dryRun);
     const dryRun = applicable.filter((p) => p.action === action && p.dryRun);
     if (enforced.length === 0 && dryRun.length === 0) continue;
     const filter: RbacFilterConfig = {};
-    if (enforced.length > 0) filter.rules = buildRules(enforced, action, forTcp);
+    if (enforced.length > 0) filter.rules = buildRules(enforced, action, forTcp, trust);
     if (dryRun.length > 0) {
-      filter.shadow_rules = buildRules(dryRun, action, forTcp);
+      filter.shadow_rules = buildRules(dryRun, action, forTcp, trust);
       const prefix = SHADOW_STAT_PREFIX[action];
       if (prefix) filter.shadow_rules_stat_prefix = prefix;
     }
@@ -47,13 +48,13 @@ function buildFilters(applicable: AuthorizationPolicy[], forTcp: boolean): RbacF
 /** Istio's stand-in for a policy without rules: a policy that matches nothing. */
 const MATCH_NEVER: Policy = { permissions: [{ not_rule: { any: true } }], principals: [{ not_id: { any: true } }] };
 
-function buildRules(policies: AuthorizationPolicy[], action: AuthorizationAction, forTcp: boolean): RbacRules {
+function buildRules(policies: AuthorizationPolicy[], action: AuthorizationAction, forTcp: boolean, trust: TrustDomainBundle | undefined): RbacRules {
   const out: Record<string, Policy> = {};
   for (const policy of policies) {
     const { namespace, name } = policy.metadata;
     if (policy.rules.length === 0) out[rbacPolicyName(namespace, name, 0)] = MATCH_NEVER;
     policy.rules.forEach((rule, i) => {
-      const clauses = clausesForProtocol(rule, action, forTcp);
+      const clauses = clausesForProtocol(rule, action, forTcp, trust);
       if (!clauses) return;
       out[rbacPolicyName(namespace, name, i)] = {
         permissions: clauses.permissionSets.map((set) => ({ and_rules: { rules: set.length > 0 ? set.flatMap(permissionsFor) : [{ any: true }] } })),

@@ -3,15 +3,15 @@
 // Policies are the raw objects a user would `kubectl apply` (parsed YAML).
 // Expectations follow Istio's sidecar behaviour; comments cite the subtle rule.
 
-import type { DryRunResult, PolicyRuleRef, RequestAttributes, Workload } from '@trellis/policy';
+import type { DryRunResult, MeshOptions, PolicyRuleRef, RequestAttributes, Workload } from '@trellis/policy';
 
 export interface DecisionCase {
   name: string;
   policies: object[];
   workload: Workload;
   request: RequestAttributes;
-  /** Mesh-wide policy namespace; default `trellis-system`. */
-  rootNamespace?: string;
+  /** Root namespace (default `trellis-system`) and trust domain. */
+  options?: MeshOptions;
   expect: {
     decision: 'ALLOW' | 'DENY';
     reason: PolicyRuleRef | 'no policies' | 'no ALLOW policy applies' | 'no ALLOW policy matched';
@@ -91,7 +91,7 @@ export const decisionCases: DecisionCase[] = [
     [ap('v1-canary', { selector: { matchLabels: { version: 'v1', track: 'canary' } } })], http(), NO_POLICIES),
   c('configurable root namespace: istio-system is mesh-wide, trellis-system is just a namespace',
     [policy('istio-system', 'mesh', { action: 'DENY', rules: [{}] }), policy('trellis-system', 'ignored', { rules: [] })],
-    http(), DENIED_BY(rule('mesh', 0, 'istio-system')), { rootNamespace: 'istio-system' }),
+    http(), DENIED_BY(rule('mesh', 0, 'istio-system')), { options: { rootNamespace: 'istio-system' } }),
   c('targetRefs to the Gateway this workload runs: applies',
     [ap('gw', { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'ingress' }], action: 'DENY', rules: [{}] })],
     http(), DENIED_BY(rule('gw')), { workload: { namespace: 'foo', labels: { 'gateway.networking.k8s.io/gateway-name': 'ingress' } } }),
@@ -119,6 +119,18 @@ export const decisionCases: DecisionCase[] = [
   c('notPrincipals "*" in DENY lets mTLS through', [ap('d', denyRule({ from: [{ source: { notPrincipals: ['*'] } }] }))], http(), NO_ALLOW),
   c('notPrincipals exact excludes the caller', [ap('p', allowFrom({ notPrincipals: ['cluster.local/ns/bar/sa/sleep'] }))], http(), NO_MATCH),
   c('notPrincipals matches plaintext (nothing to exclude)', [ap('p', allowFrom({ notPrincipals: ['cluster.local/ns/bar/sa/sleep'] }))], http(plaintext), ALLOWED_BY(rule('p'))),
+
+  // ---- trust domain: cluster.local in a policy means the mesh's trust domain (Istio's migration rule) ----
+  c('cluster.local principal matches the mesh trust domain', [ap('p', allowFrom({ principals: ['cluster.local/ns/bar/sa/sleep'] }))],
+    http({ principal: 'spiffe://trellis.example/ns/bar/sa/sleep' }), ALLOWED_BY(rule('p')), { options: { trustDomain: { trustDomain: 'trellis.example' } } }),
+  c('trust domain aliases match too', [ap('p', allowFrom({ principals: ['trellis.example/ns/bar/sa/*'] }))],
+    http({ principal: 'spiffe://old.example/ns/bar/sa/sleep' }), ALLOWED_BY(rule('p')), { options: { trustDomain: { trustDomain: 'trellis.example', aliases: ['old.example'] } } }),
+  c('a foreign trust domain stays literal', [ap('p', allowFrom({ principals: ['other.example/ns/bar/sa/sleep'] }))],
+    http({ principal: 'spiffe://trellis.example/ns/bar/sa/sleep' }), NO_MATCH, { options: { trustDomain: { trustDomain: 'trellis.example' } } }),
+  c('notPrincipals are rewritten as well', [ap('d', denyRule({ from: [{ source: { notPrincipals: ['cluster.local/ns/bar/sa/sleep'] } }] }))],
+    http({ principal: 'spiffe://trellis.example/ns/bar/sa/sleep' }), NO_ALLOW, { options: { trustDomain: { trustDomain: 'trellis.example' } } }),
+  c('without a configured trust domain cluster.local is literal', [ap('p', allowFrom({ principals: ['cluster.local/ns/bar/sa/sleep'] }))],
+    http({ principal: 'spiffe://trellis.example/ns/bar/sa/sleep' }), NO_MATCH),
 
   // ---- source.namespaces (derived from the principal) ----
   c('namespaces exact', [ap('p', allowFrom({ namespaces: ['bar'] }))], http(), ALLOWED_BY(rule('p'))),

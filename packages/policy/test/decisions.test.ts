@@ -13,14 +13,13 @@ function asProxyReports(decision: Decision): Decision {
 
 describe.each(decisionCases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
   const policies = c.policies.map(parseAuthorizationPolicy);
-  const options = c.rootNamespace === undefined ? {} : { rootNamespace: c.rootNamespace };
 
   test('pure evaluator', () => {
-    expect(evaluate(policies, c.workload, c.request, options)).toEqual(expected(c));
+    expect(evaluate(policies, c.workload, c.request, c.options)).toEqual(expected(c));
   });
 
   test('translated to Envoy RBAC and enforced by @trellis/rbac', () => {
-    const filters = filtersFor(policies, c.workload, c.request, c.rootNamespace);
+    const filters = filtersFor(policies, c.workload, c.request, c.options);
     expect(decideWithEngine(filters, c.request)).toEqual(asProxyReports(expected(c)));
   });
 });

@@ -3,8 +3,8 @@
 
 import { compileRbacChain, type RbacContext, type RbacFilterConfig } from '@trellis/rbac';
 import {
-  type AuthorizationPolicy, type Decision, type DryRunResult, parseRbacPolicyName, type PolicyRuleRef, type RequestAttributes,
-  toEnvoyHttpRbac, toEnvoyNetworkRbac, type Workload,
+  type AuthorizationPolicy, type Decision, type DryRunResult, type MeshOptions, parseRbacPolicyName, type PolicyRuleRef,
+  type RequestAttributes, toEnvoyHttpRbac, toEnvoyNetworkRbac, type Workload,
 } from '@trellis/policy';
 
 /** What the proxy knows about the request, in the engine's terms (Istio's istio_authn metadata for JWTs). */
@@ -51,8 +51,7 @@ function ref(rbacName: string | undefined): PolicyRuleRef | undefined {
 const FROM_RBAC_ACTION = { ALLOW: 'ALLOW', DENY: 'DENY', LOG: 'AUDIT' } as const;
 
 /** The translated filters for the request's protocol. */
-export function filtersFor(policies: AuthorizationPolicy[], workload: Workload, request: RequestAttributes, rootNamespace?: string): RbacFilterConfig[] {
-  const options = rootNamespace === undefined ? {} : { rootNamespace };
+export function filtersFor(policies: AuthorizationPolicy[], workload: Workload, request: RequestAttributes, options: MeshOptions = {}): RbacFilterConfig[] {
   return request.http ? toEnvoyHttpRbac(policies, workload, options) : toEnvoyNetworkRbac(policies, workload, options);
 }
 

@@ -42,7 +42,7 @@ function roundTrip(type: protobuf.Type, config: object): object {
 describe.each(decisionCases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
   test('encodes with Envoy protos and decodes unchanged', () => {
     const policies = c.policies.map(parseAuthorizationPolicy);
-    const filters = filtersFor(policies, c.workload, c.request, c.rootNamespace);
+    const filters = filtersFor(policies, c.workload, c.request, c.options);
     const type = c.request.http ? HTTP_RBAC : NETWORK_RBAC;
     const decoded = filters.map((f) => roundTrip(type, f));
     expect(decoded).toEqual(filters);
