@@ -12,13 +12,15 @@ import { parsePattern } from './patterns';
 export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 
 const SPEC_FIELDS = ['selector', 'targetRef', 'targetRefs', 'action', 'provider', 'rules'];
+const SOURCE_KEYS = SOURCE_FIELDS.flatMap(([values, notValues]) => [values, notValues]);
+const OPERATION_KEYS = OPERATION_FIELDS.flatMap(([values, notValues]) => [values, notValues]);
 const TARGET_REF_FIELDS = ['group', 'kind', 'name', 'namespace'];
 
 /** Decodes and validates an AuthorizationPolicy object (parsed YAML/JSON). */
 export function validateAuthorizationPolicy(input: unknown): ValidationResult<AuthorizationPolicy> {
   const sink = new DiagnosticSink('AuthorizationPolicy ?/?');
   const envelope = decodeEnvelope(input, 'AuthorizationPolicy', sink, SECURITY_API_VERSIONS);
-  if (!envelope) return sink.result(undefined as never);
+  if (!envelope) return sink.failed();
   const spec = decodeObject(envelope.spec ?? {}, 'spec', sink, SPEC_FIELDS) ?? {};
 
   const action = decodeAction(spec, sink);
@@ -141,21 +143,19 @@ function decodeRule(value: unknown, field: string, action: AuthorizationAction, 
   const raw = decodeObject(value ?? {}, field, sink, ['from', 'to', 'when']) ?? {};
   const from = decodeEntries(raw, 'from', 'source', field, sink).map(([entry, at]) => {
     const source = emptySource();
-    const known = SOURCE_FIELDS.flatMap(([v, n]) => [v, n]);
-    const rawSource = decodeObject(entry, at, sink, [...known, 'serviceAccounts', 'notServiceAccounts']) ?? {};
+    const rawSource = decodeObject(entry, at, sink, [...SOURCE_KEYS, 'serviceAccounts', 'notServiceAccounts']) ?? {};
     if (rawSource['serviceAccounts'] !== undefined || rawSource['notServiceAccounts'] !== undefined) {
       sink.error(at, 'serviceAccounts/notServiceAccounts are not supported yet; use principals');
     }
     for (const [v, n, attribute] of SOURCE_FIELDS) [source[v], source[n]] = decodeValuePair(rawSource, v, n, attribute, at, action, sink);
-    if (known.every((k) => rawSource[k] === undefined)) sink.error(at, 'must set at least one field');
+    if (SOURCE_KEYS.every((k) => rawSource[k] === undefined)) sink.error(at, 'must set at least one field');
     return source;
   });
   const to = decodeEntries(raw, 'to', 'operation', field, sink).map(([entry, at]) => {
     const operation = emptyOperation();
-    const known = OPERATION_FIELDS.flatMap(([v, n]) => [v, n]);
-    const rawOperation = decodeObject(entry, at, sink, known) ?? {};
+    const rawOperation = decodeObject(entry, at, sink, OPERATION_KEYS) ?? {};
     for (const [v, n, attribute] of OPERATION_FIELDS) [operation[v], operation[n]] = decodeValuePair(rawOperation, v, n, attribute, at, action, sink);
-    if (known.every((k) => rawOperation[k] === undefined)) sink.error(at, 'must set at least one field');
+    if (OPERATION_KEYS.every((k) => rawOperation[k] === undefined)) sink.error(at, 'must set at least one field');
     return operation;
   });
   const when = decodeList(raw['when'], `${field}.when`, sink).flatMap((c, i) => decodeCondition(c, `${field}.when[${i}]`, action, sink));

@@ -41,6 +41,11 @@ export class DiagnosticSink {
     this.warnings.push({ object: this.object, field, message });
   }
 
+  /** The result when decoding could not even start (errors already reported). */
+  failed<T>(): ValidationResult<T> {
+    return { errors: this.errors, warnings: this.warnings };
+  }
+
   result<T>(value: T): ValidationResult<T> {
     return this.errors.length > 0 ? { errors: this.errors, warnings: this.warnings } : { value, errors: [], warnings: this.warnings };
   }

@@ -3,7 +3,7 @@ import { type Clause, clausesForProtocol, type RuleClauses } from './attributes'
 import type { Attribute, AuthorizationAction, AuthorizationPolicy, Workload } from './model';
 import { type PolicyRuleRef, rbacPolicyName } from './naming';
 import { matchPattern, parsePattern } from './patterns';
-import type { RequestAttributes } from './request';
+import type { HttpAttributes, RequestAttributes } from './request';
 import { compareStrings, type MeshOptions, policiesForWorkload } from './scope';
 import type { TrustDomainBundle } from './trust-domain';
 
@@ -108,9 +108,13 @@ function inCidr(value: string, address: string | undefined): boolean {
   return cidr !== undefined && ip !== undefined && cidrContains(cidr, ip);
 }
 
-function headerValue(headers: Record<string, string | string[]> | undefined, name: string): string | undefined {
+function headerValue(http: HttpAttributes | undefined, name: string): string | undefined {
+  if (!http) return undefined;
   const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers ?? {})) {
+  // The proxy sees method, path and host as pseudo-headers.
+  const pseudo: Record<string, string> = { ':method': http.method, ':path': http.path, ':authority': http.host };
+  if (lower in pseudo) return pseudo[lower];
+  for (const [key, value] of Object.entries(http.headers ?? {})) {
     if (key.toLowerCase() === lower) return typeof value === 'string' ? value : value.join(',');
   }
   return undefined;
@@ -153,7 +157,7 @@ function valueMatches(attribute: Attribute, value: string, request: RequestAttri
     case 'request.path':
       return matchPattern(pattern, http?.path.replace(/[?#].*$/s, ''));
     case 'request.headers': {
-      const header = headerValue(http?.headers, attribute.header);
+      const header = headerValue(http, attribute.header);
       if (header === undefined) return false;
       // A repeated header matches when any of its values does.
       return pattern.kind === 'presence' || header.split(',').some((element) => matchPattern(pattern, element));

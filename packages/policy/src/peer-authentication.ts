@@ -19,7 +19,7 @@ function decodeMode(value: unknown, field: string, sink: DiagnosticSink): MtlsMo
 export function validatePeerAuthentication(input: unknown): ValidationResult<PeerAuthentication> {
   const sink = new DiagnosticSink('PeerAuthentication ?/?');
   const envelope = decodeEnvelope(input, 'PeerAuthentication', sink, SECURITY_API_VERSIONS);
-  if (!envelope) return sink.result(undefined as never);
+  if (!envelope) return sink.failed();
   const spec = decodeObject(envelope.spec ?? {}, 'spec', sink, ['selector', 'mtls', 'portLevelMtls']) ?? {};
   const selector = decodeSelector(spec['selector'], 'spec.selector', sink);
   const mtlsMode = decodeMode(spec['mtls'], 'spec.mtls', sink);

@@ -175,6 +175,7 @@ export const decisionCases: DecisionCase[] = [
   c('when request.headers prefix', [ap('p', allowWhen({ key: 'request.headers[user-agent]', values: ['curl/*'] }))], http({}, { headers: { 'user-agent': 'curl/8.5' } }), ALLOWED_BY(rule('p'))),
   c('when request.headers suffix', [ap('p', allowWhen({ key: 'request.headers[x-client]', values: ['*-internal'] }))], http({}, { headers: { 'x-client': 'billing-internal' } }), ALLOWED_BY(rule('p'))),
   c('when request.headers "*" means present, even if empty', [ap('p', allowWhen({ key: 'request.headers[x-debug]', values: ['*'] }))], http({}, { headers: { 'x-debug': '' } }), ALLOWED_BY(rule('p'))),
+  c('when request.headers on a pseudo-header', [ap('p', allowWhen({ key: 'request.headers[:method]', values: ['GET'] }))], http(), ALLOWED_BY(rule('p'))),
   c('when request.headers missing', [ap('p', allowWhen({ key: 'request.headers[x-token]', values: ['*'] }))], http(), NO_MATCH),
   c('when request.headers notValues on a missing header', [ap('p', allowWhen({ key: 'request.headers[x-token]', notValues: ['blocked'] }))], http(), ALLOWED_BY(rule('p'))),
   c('when source.ip / remote.ip', [ap('p', allowWhen({ key: 'source.ip', values: ['10.0.1.0/24'] }, { key: 'remote.ip', notValues: ['203.0.113.0/24'] }))], http(), ALLOWED_BY(rule('p'))),
