@@ -74,8 +74,8 @@ const FILTER_FIELDS = [
  * Throws RbacConfigError naming the field the engine cannot enforce, for an xDS NACK.
  */
 export function compileRbac(config: RbacFilterConfig | unknown): CompiledRbac {
-  const filter = asObject(config, 'RBAC');
-  checkFields(filter, 'RBAC', FILTER_FIELDS, ['matcher', 'shadow_matcher', 'delay_deny']);
+  const filter = asObject(config, '(RBAC filter config)');
+  checkFields(filter, '', FILTER_FIELDS, ['matcher', 'shadow_matcher', 'delay_deny']);
   if (filter['enforcement_type'] !== undefined && filter['enforcement_type'] !== 'ONE_TIME_ON_FIRST_BYTE' && filter['enforcement_type'] !== 0) {
     throw new RbacConfigError('enforcement_type', `${JSON.stringify(filter['enforcement_type'])} is not supported`);
   }

@@ -41,7 +41,7 @@ export function checkFields(
   for (const key of Object.keys(message)) {
     if (message[key] === undefined || known.includes(key)) continue;
     const problem = unsupported.includes(key) ? 'is not supported by the Trellis RBAC engine' : 'is not a known field';
-    throw new RbacConfigError(`${field}.${key}`, problem);
+    throw new RbacConfigError(field === '' ? key : `${field}.${key}`, problem);
   }
 }
 

@@ -167,7 +167,7 @@ describe('compile errors name the field', () => {
     ['policy condition (CEL)', { rules: { policies: { p: { permissions: [{ any: true }], principals: [{ any: true }], condition: {} } } } }, 'rules.policies["p"].condition: is not supported'],
     ['empty principals', { rules: { policies: { p: { permissions: [{ any: true }], principals: [] } } } }, 'rules.policies["p"].principals: must not be empty'],
     ['bad action', { rules: { action: 'AUDIT' } }, 'rules.action: "AUDIT" is not ALLOW, DENY or LOG'],
-    ['matcher API', { matcher: {} }, 'RBAC.matcher: is not supported'],
+    ['matcher API', { matcher: {} }, 'matcher: is not supported'],
     ['filter_state principal', { rules: { policies: { p: { permissions: [{ any: true }], principals: [{ filter_state: {} }] } } } }, 'principals[0].filter_state: is not supported'],
   ])('%s', (_name, config, message) => {
     expect(() => compileRbac(config)).toThrow(RbacConfigError);
@@ -176,5 +176,6 @@ describe('compile errors name the field', () => {
 
   test('chain errors say which filter', () => {
     expect(() => compileRbacChain([{}, { rules: { action: 'NOPE' } }])).toThrow('filters[1].rules.action');
+    expect(() => compileRbacChain([{ shadow_matcher: {} }])).toThrow('filters[0].shadow_matcher: is not supported');
   });
 });
