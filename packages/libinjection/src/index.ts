@@ -5,8 +5,8 @@
  * Inputs are bytes: pass the raw (URL-decoded) request bytes as a Buffer, or a string whose
  * code units are bytes (latin1 view). See ./bytes.ts for how other strings are mapped.
  */
-export { detectSQLi, type SqliResult } from './sqli/detect';
-export { detectXSS } from './xss/detect';
+export { detectSQLi, type SqliResult } from './sqli';
+export { detectXSS } from './xss';
 
 // Tokenizers, exported for tests and diagnostics.
 export { tokenizeSql, foldSql, Flag as SqliFlag } from './sqli';

@@ -4,8 +4,7 @@ import { Flag } from './token';
 import { SqliState } from './tokenizer';
 
 export { detectSQLi, type SqliResult } from './detect';
-export { Flag, SqliToken, TokenType } from './token';
-export { SqliState } from './tokenizer';
+export { Flag } from './token';
 
 /** All tokens of `input` under `flags` (default: no quote context, ANSI comments), unfolded. */
 export function tokenizeSql(input: string | Buffer, flags: number = Flag.QUOTE_NONE | Flag.SQL_ANSI): string[] {

@@ -2,7 +2,7 @@ import { toByteString } from '../bytes';
 import { HTML5_TYPE_NAMES, Html5Flags, Html5Tokenizer } from './html5';
 
 export { detectXSS } from './detect';
-export { HTML5_TYPE_NAMES, Html5Flags, Html5Tokenizer, Html5Type } from './html5';
+export { Html5Flags } from './html5';
 
 /**
  * The HTML5 tokens of `input` as libinjection's test driver prints them:
