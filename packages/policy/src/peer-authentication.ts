@@ -65,8 +65,9 @@ export function effectiveMtlsMode(peerAuths: readonly PeerAuthentication[], work
   const root = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
   const mesh = oldest(peerAuths.filter((p) => p.metadata.namespace === root && !p.selector));
   const namespace = workload.namespace === root ? undefined : oldest(peerAuths.filter((p) => p.metadata.namespace === workload.namespace && !p.selector));
+  // Istio ignores selector policies in the root namespace, even for workloads living there.
   const workloadLevel = oldest(
-    peerAuths.filter((p) => p.metadata.namespace === workload.namespace && p.selector && selectorMatches(p.selector, workload.labels)),
+    peerAuths.filter((p) => p.metadata.namespace === workload.namespace && p.metadata.namespace !== root && p.selector && selectorMatches(p.selector, workload.labels)),
   );
   let mode: EffectiveMtlsMode = options.meshDefault ?? 'STRICT';
   for (const level of [mesh, namespace, workloadLevel]) {

@@ -49,8 +49,10 @@ describe('effectiveMtlsMode precedence', () => {
     expect(effectiveMtlsMode([istioMesh], WORKLOAD, 80)).toBe('STRICT');
   });
 
-  test('a workload in the root namespace takes the mesh policy', () => {
-    expect(effectiveMtlsMode([mesh('PERMISSIVE')], { namespace: 'trellis-system', labels: {} }, 80)).toBe('PERMISSIVE');
+  test('a workload in the root namespace takes the mesh policy; selector policies there are ignored', () => {
+    const rootWorkload = { namespace: 'trellis-system', labels: { app: 'httpbin' } };
+    const rootSelector = pa('trellis-system', 'x', { selector: { matchLabels: { app: 'httpbin' } }, mtls: { mode: 'DISABLE' } });
+    expect(effectiveMtlsMode([mesh('PERMISSIVE'), rootSelector], rootWorkload, 80)).toBe('PERMISSIVE');
   });
 });
 
