@@ -6,10 +6,12 @@
  *
  * Prints ns per call for short inputs and 4 KB inputs, each also as a ratio to a baseline
  * measured in the same run on the same inputs: one pass reading every byte (charCodeAt),
- * i.e. "how many byte-scans does a detection cost". Plus RSS at the end.
+ * i.e. "how many byte-scans does a detection cost". Plus RSS at the end. BENCH_MS sets the
+ * time spent per input set (default 1500 ms).
  */
 'use strict';
 const path = require('path');
+const { Buffer: Bytes } = require('buffer');
 const { detectSQLi, detectXSS } = require(path.join(__dirname, '..', 'dist'));
 
 const SHORT = [
@@ -29,6 +31,11 @@ function repeatTo(unit, size) {
   return unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 }
 
+/** A flat copy, like the strings a WAF gets from Buffer#toString (not a rope or a slice). */
+function flat(s) {
+  return Bytes.from(s, 'latin1').toString('latin1');
+}
+
 const KB4 = {
   'prose 4KB': repeatTo('The quick brown fox jumps over the lazy dog; prices from $19.99, see https://example.com/a?b=c. ', 4096),
   'JSON 4KB': repeatTo('{"id":12345,"name":"Widget \\"Pro\\"","tags":["a","b"],"price":19.99,"ok":true},', 4096),
@@ -43,53 +50,62 @@ function baseline(s) {
   return h;
 }
 
-/**
- * ns per call of fn over inputs: the best of ROUNDS rounds of about `ms` milliseconds each
- * (the machine is shared, so the minimum is the least disturbed figure), after a warm-up.
- */
-function measure(fn, inputs, ms) {
-  for (let i = 0; i < 2000; i++) sink ^= fn(inputs[i % inputs.length]) ? 1 : 0;
-  let best = Infinity;
-  for (let r = 0; r < ROUNDS; r++) best = Math.min(best, round(fn, inputs, ms / ROUNDS));
-  return best;
-}
-
-function round(fn, inputs, ms) {
+/** ns per call of fn over inputs during about `ms` milliseconds. */
+function timed(fn, inputs, ms) {
   let calls = 0;
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(ms * 1e6));
   let now = start;
   while (now < deadline) {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 50; i++) {
       const r = fn(inputs[(calls + i) % inputs.length]);
       sink ^= r === true || (r && r.isSqli) ? 1 : 0;
     }
-    calls += 200;
+    calls += 50;
     now = process.hrtime.bigint();
   }
   return Number(now - start) / calls;
 }
 
-const MS = Number(process.env.BENCH_MS || 1000);
-const ROUNDS = 5;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const MS = Number(process.env.BENCH_MS || 1500);
+const ROUNDS = 7;
 const rows = [];
+
+/**
+ * The machine may be shared, so each round measures the baseline and both detectors back to
+ * back: ratios are per round (median reported), absolute figures are the best round.
+ */
 function row(name, inputs) {
-  const base = measure((s) => baseline(s) === 1, inputs, MS);
-  const sqli = measure(detectSQLi, inputs, MS);
-  const xss = measure(detectXSS, inputs, MS);
-  rows.push({ name, base, sqli, xss });
+  const base = (s) => baseline(s) === 1;
+  for (const fn of [base, detectSQLi, detectXSS]) timed(fn, inputs, 50); // warm-up
+  const r = { name, base: [], sqli: [], xss: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    r.base.push(timed(base, inputs, MS / ROUNDS / 3));
+    r.sqli.push(timed(detectSQLi, inputs, MS / ROUNDS / 3));
+    r.xss.push(timed(detectXSS, inputs, MS / ROUNDS / 3));
+  }
+  rows.push({
+    name,
+    base: Math.min(...r.base),
+    sqli: Math.min(...r.sqli),
+    xss: Math.min(...r.xss),
+    sqliRatio: median(r.sqli.map((v, i) => v / r.base[i])),
+    xssRatio: median(r.xss.map((v, i) => v / r.base[i])),
+  });
 }
 
-row(`short (${SHORT.length} mixed inputs, avg ${Math.round(SHORT.join('').length / SHORT.length)} B)`, SHORT);
-for (const [name, s] of Object.entries(KB4)) row(name, [s]);
+row(`short (${SHORT.length} mixed inputs, avg ${Math.round(SHORT.join('').length / SHORT.length)} B)`, SHORT.map(flat));
+for (const [name, s] of Object.entries(KB4)) row(name, [flat(s)]);
 
 const pad = (s, n) => String(s).padStart(n);
-console.log(`node ${process.version}, best of ${ROUNDS} rounds, ${MS} ms per measurement`);
+console.log(`node ${process.version}, ${ROUNDS} interleaved rounds, ${MS} ms per input set; ns = best round, x base = median ratio`);
 console.log(`${'input'.padEnd(38)}${pad('baseline ns', 13)}${pad('detectSQLi ns', 15)}${pad('x base', 9)}${pad('detectXSS ns', 14)}${pad('x base', 9)}`);
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(38)}${pad(r.base.toFixed(0), 13)}${pad(r.sqli.toFixed(0), 15)}${pad((r.sqli / r.base).toFixed(1), 9)}` +
-      `${pad(r.xss.toFixed(0), 14)}${pad((r.xss / r.base).toFixed(1), 9)}`,
+    `${r.name.padEnd(38)}${pad(r.base.toFixed(0), 13)}${pad(r.sqli.toFixed(0), 15)}${pad(r.sqliRatio.toFixed(1), 9)}` +
+      `${pad(r.xss.toFixed(0), 14)}${pad(r.xssRatio.toFixed(1), 9)}`,
   );
 }
-console.log(`RSS ${(process.memoryUsage().rss / 1048576).toFixed(1)} MiB${sink === 42 ? '' : ''}`);
+console.log(`RSS ${(process.memoryUsage().rss / 1048576).toFixed(1)} MiB (result checksum ${sink})`);
