@@ -6,10 +6,12 @@ export interface Entry {
 
 /**
  * A multimap with case-insensitive keys that keeps insertion order and the original key
- * spelling (ModSecurity collections: ARGS, REQUEST_HEADERS, TX ...).
+ * spelling (ModSecurity collections: ARGS, REQUEST_HEADERS, TX ...). Reads vastly outnumber
+ * writes, so the flat list of entries is cached between writes.
  */
 export class Collection {
   private readonly byKey = new Map<string, Entry[]>();
+  private flat: Entry[] | undefined = EMPTY_LIST;
   private count = 0;
 
   get size(): number {
@@ -23,6 +25,7 @@ export class Collection {
     if (list) list.push(entry);
     else this.byKey.set(lower, [entry]);
     this.count++;
+    this.flat = undefined;
   }
 
   /** Replaces every value under `key` with one value. */
@@ -37,16 +40,24 @@ export class Collection {
     if (list) {
       this.count -= list.length;
       this.byKey.delete(lower);
+      this.flat = undefined;
     }
   }
 
   clear(): void {
+    if (this.count === 0) return;
     this.byKey.clear();
     this.count = 0;
+    this.flat = EMPTY_LIST;
   }
 
   get(key: string): readonly Entry[] {
-    return this.byKey.get(key.toLowerCase()) ?? EMPTY;
+    return this.byKey.get(key.toLowerCase()) ?? EMPTY_LIST;
+  }
+
+  /** get() for a key already lower-cased (selectors are lower-cased once at load time). */
+  getLower(lowerKey: string): readonly Entry[] {
+    return this.byKey.get(lowerKey) ?? EMPTY_LIST;
   }
 
   first(key: string): string | undefined {
@@ -57,15 +68,14 @@ export class Collection {
     return this.byKey.has(key.toLowerCase());
   }
 
-  *entries(): IterableIterator<Entry> {
-    for (const list of this.byKey.values()) yield* list;
-  }
-
-  all(): Entry[] {
+  /** Every entry in insertion order (grouped by key); do not modify the returned array. */
+  all(): readonly Entry[] {
+    if (this.flat) return this.flat;
     const out: Entry[] = [];
     for (const list of this.byKey.values()) for (const e of list) out.push(e);
+    this.flat = out;
     return out;
   }
 }
 
-const EMPTY: readonly Entry[] = Object.freeze([]);
+const EMPTY_LIST: Entry[] = [];

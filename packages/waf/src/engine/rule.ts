@@ -1,13 +1,18 @@
 import type { Regex } from '../regex/compile';
 import type { Macro } from './macro';
 import type { Transaction } from './transaction';
+import type { VariableDef } from '../variables/registry';
 
 export type Phase = 1 | 2 | 3 | 4 | 5;
 
 /** Which values of a variable a rule reads: `ARGS`, `ARGS:id`, `ARGS:/^id_/`, `&ARGS`. */
 export interface TargetSpec {
   readonly variable: string;
+  /** Resolved once at load time. */
+  readonly def: VariableDef;
   readonly key?: string;
+  /** `key` lower-cased once, for case-insensitive look-ups. */
+  readonly keyLower?: string;
   readonly keyRegex?: Regex;
   readonly count: boolean;
 }

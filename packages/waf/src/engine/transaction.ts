@@ -38,9 +38,10 @@ export interface MatchedRule {
 
 export type HeaderList = Iterable<readonly [string, string]> | Record<string, string | string[]>;
 
+/** A value a rule reads; its name (`ARGS:id`) is only built when it matches. */
 interface Match {
-  readonly name: string;
-  readonly key: string;
+  readonly variable: string;
+  readonly key: string | undefined;
   readonly value: string;
 }
 
@@ -272,7 +273,7 @@ export class Transaction implements OperatorContext {
 
   private updateArgsSize(): void {
     let size = 0;
-    for (const e of this.collection('ARGS').entries()) size += e.key.length + e.value.length;
+    for (const e of this.collection('ARGS').all()) size += e.key.length + e.value.length;
     this.setSingle('ARGS_COMBINED_SIZE', String(size));
   }
 
@@ -353,9 +354,10 @@ export class Transaction implements OperatorContext {
   }
 
   private recordMatch(v: Match, value: string): void {
+    const name = v.key === undefined ? v.variable : `${v.variable}:${v.key}`;
     this.setSingle('MATCHED_VAR', value);
-    this.setSingle('MATCHED_VAR_NAME', v.name);
-    this.collection('MATCHED_VARS').add(v.name, value);
+    this.setSingle('MATCHED_VAR_NAME', name);
+    this.collection('MATCHED_VARS').add(name, value);
   }
 
   private transform(rule: Rule, value: string): string {
@@ -386,39 +388,40 @@ export class Transaction implements OperatorContext {
   private collectTargets(rule: Rule, starter: Rule): Match[] {
     const out: Match[] = [];
     const extra = this.extraExclusions(starter);
+    const own = rule.exclusions;
+    const checkExclusions = own.length > 0 || extra !== undefined;
     for (const target of rule.targets) {
-      const def = getVariable(target.variable);
-      if (!def) continue;
+      const def = target.def;
       if (def.kind === 'single') {
         const value = def.get(this);
-        if (target.count) out.push({ name: `&${target.variable}`, key: '', value: value === undefined ? '0' : '1' });
-        else if (value !== undefined && !isExcluded(rule.exclusions, extra, target.variable, '')) {
-          out.push({ name: target.variable, key: '', value });
+        if (target.count) out.push({ variable: `&${target.variable}`, key: undefined, value: value === undefined ? '0' : '1' });
+        else if (value !== undefined && !(checkExclusions && isExcluded(own, extra, target.variable, ''))) {
+          out.push({ variable: target.variable, key: undefined, value });
         }
         continue;
       }
       const coll = def.get(this);
-      if (coll.size === 0) {
-        if (target.count) out.push({ name: `&${target.variable}`, key: '', value: '0' });
-        continue;
-      }
-      const entries =
-        target.key !== undefined ? coll.get(target.key) : target.keyRegex ? coll.all().filter((e) => target.keyRegex!.test(e.key)) : coll.entries();
+      const entries = coll.size === 0 ? coll.all() : target.keyLower !== undefined ? coll.getLower(target.keyLower) : coll.all();
+      const keyRegex = target.keyRegex;
       if (target.count) {
         let n = 0;
-        for (const _ of entries) n++;
-        out.push({ name: `&${target.variable}`, key: '', value: String(n) });
+        for (const e of entries) if (!keyRegex || keyRegex.test(e.key)) n++;
+        out.push({ variable: `&${target.variable}`, key: undefined, value: String(n) });
         continue;
       }
-      for (const e of entries) {
-        if (isExcluded(rule.exclusions, extra, target.variable, e.key)) continue;
-        out.push({ name: `${target.variable}:${e.key}`, key: e.key, value: def.kind === 'names' ? e.key : e.value });
+      const names = def.kind === 'names';
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (keyRegex && !keyRegex.test(e.key)) continue;
+        if (checkExclusions && isExcluded(own, extra, target.variable, e.key)) continue;
+        out.push({ variable: target.variable, key: e.key, value: names ? e.key : e.value });
       }
     }
     return out;
   }
 
   private extraExclusions(starter: Rule): TargetExclusion[] | undefined {
+    if (this.removedTargetsById.size === 0 && this.removedTargetsByTag.length === 0 && this.removedTargetsByMsg.length === 0) return undefined;
     let out: TargetExclusion[] | undefined = this.removedTargetsById.get(starter.id);
     if (this.removedTargetsByTag.length) {
       for (const r of this.removedTargetsByTag) if (starter.tags.includes(r.tag)) (out = out ? [...out] : []).push(r.exclusion);

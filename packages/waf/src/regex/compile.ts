@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { pcreToRe2, UnsupportedPcreError } from './pcre-to-re2';
+import { requiredLiterals } from './prefilter';
 
 /** A compiled pattern. */
 export interface Regex {
@@ -11,13 +12,30 @@ export interface Regex {
   exec(input: string): (string | undefined)[] | null;
 }
 
+/**
+ * A literal alternation (`/union|select/i`) that must match before the full pattern is run:
+ * V8 scans for literals far faster than re2js runs an automaton, and a pure alternation of
+ * literals cannot backtrack catastrophically.
+ */
+function literalPrefilter(re2Pattern: string): RegExp | undefined {
+  const literals = requiredLiterals(re2Pattern);
+  if (!literals) return undefined;
+  return new RegExp(literals.map((l) => l.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'), 'i');
+}
+
 function re2(pattern: string, source: string, flags: number): Regex {
-  const re = RE2JS.compile(pcreToRe2(pattern), flags);
+  const translated = pcreToRe2(pattern);
+  const re = RE2JS.compile(translated, flags);
+  const pre = literalPrefilter(translated);
+  // exec needs re2js's capture-tracking engine, several times slower than the DFA behind
+  // test(): most inputs do not match, so test first.
+  const exec = (input: string) => (re.test(input) ? (re.exec(input) as (string | undefined)[] | null) : null);
+  if (!pre) return { source, engine: 're2', test: (input) => re.test(input), exec };
   return {
     source,
     engine: 're2',
-    test: (input) => re.test(input),
-    exec: (input) => re.exec(input) as (string | undefined)[] | null,
+    test: (input) => pre.test(input) && re.test(input),
+    exec: (input) => (pre.test(input) ? exec(input) : null),
   };
 }
 

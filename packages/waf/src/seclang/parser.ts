@@ -333,12 +333,14 @@ export class SecLangParser {
   }
 }
 
+/** Every rule gets every field, in one order: one object shape keeps the engine's reads monomorphic. */
 function blankRule(file: string, line: number): Rule {
   return {
     id: 0,
     phase: 2,
     file,
     line,
+    marker: undefined,
     targets: [],
     exclusions: [],
     operator: { name: 'unconditionalmatch', negated: false, argument: '', run: () => true },
@@ -346,11 +348,26 @@ function blankRule(file: string, line: number): Rule {
     transformationNames: [],
     transformationKey: '',
     actions: [],
+    disruptive: undefined,
+    status: undefined,
+    redirect: undefined,
+    msg: undefined,
+    logdata: undefined,
+    severity: undefined,
     tags: [],
+    ver: undefined,
+    rev: undefined,
+    maturity: undefined,
+    accuracy: undefined,
+    log: undefined,
+    auditlog: undefined,
     capture: false,
     multiMatch: false,
     chainStarter: false,
+    chained: undefined,
+    parent: undefined,
     skip: 0,
+    skipAfter: undefined,
     resetTransformations: false,
     explicitPhase: false,
   };

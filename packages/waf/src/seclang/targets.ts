@@ -22,17 +22,19 @@ export function parseTargets(text: string): ParsedTargets {
     if (exclude || count) s = s.slice(1);
     const colon = s.indexOf(':');
     const variable = (colon < 0 ? s : s.slice(0, colon)).toUpperCase();
-    if (!getVariable(variable)) throw new Error(`unknown variable "${variable}"`);
+    const def = getVariable(variable);
+    if (!def) throw new Error(`unknown variable "${variable}"`);
     let selector = colon < 0 ? undefined : s.slice(colon + 1);
     if (selector !== undefined && selector.length >= 2 && selector.startsWith("'") && selector.endsWith("'")) selector = selector.slice(1, -1);
-    const spec: { variable: string; key?: string; keyRegex?: ReturnType<typeof compilePlain> } = { variable };
+    let key: string | undefined;
+    let keyRegex: ReturnType<typeof compilePlain> | undefined;
     if (selector !== undefined && selector !== '') {
-      if (selector.length >= 2 && selector.startsWith('/') && selector.endsWith('/')) {
-        spec.keyRegex = compilePlain(selector.slice(1, -1), true);
-      } else spec.key = selector;
+      if (selector.length >= 2 && selector.startsWith('/') && selector.endsWith('/')) keyRegex = compilePlain(selector.slice(1, -1), true);
+      else key = selector;
     }
-    if (exclude) exclusions.push(spec);
-    else targets.push({ ...spec, count });
+    // Every spec gets all fields, in one order: one object shape keeps the engine's property reads monomorphic.
+    if (exclude) exclusions.push({ variable, key, keyRegex });
+    else targets.push({ variable, def, key, keyLower: key?.toLowerCase(), keyRegex, count });
   }
   return { targets, exclusions };
 }
