@@ -23,6 +23,7 @@ export const SOURCE_FIELDS: ReadonlyArray<readonly [SourceKey, SourceKey, Attrib
   ['namespaces', 'notNamespaces', { kind: 'source.namespace' }],
   ['remoteIpBlocks', 'notRemoteIpBlocks', { kind: 'remote.ip' }],
   ['ipBlocks', 'notIpBlocks', { kind: 'source.ip' }],
+  ['serviceAccounts', 'notServiceAccounts', { kind: 'source.serviceAccount' }],
 ];
 
 export const OPERATION_FIELDS: ReadonlyArray<readonly [OperationKey, OperationKey, Attribute]> = [
@@ -99,6 +100,10 @@ export function checkValue(attribute: Attribute, value: string): string | undefi
     case 'request.path':
       if (/\{\*\*?\}/.test(value)) return `"${value}": path templates ({*}, {**}) are not supported`;
       return checkWildcards(value);
+    case 'source.serviceAccount':
+      return /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)
+        ? undefined
+        : `"${value}" is not a service account ("<name>" or "<namespace>/<name>", no wildcards)`;
     case 'source.namespace':
       return /^\*?[a-z0-9-]*\*?$/.test(value) ? checkWildcards(value) : `"${value}" is not a namespace name or pattern`;
     case 'experimental.envoy.filters':
@@ -163,4 +168,14 @@ export function clausesForProtocol(rule: Rule, action: AuthorizationAction, forT
   if (action === 'ALLOW') return sets.some((set) => set.some((c) => isHttpOnly(c.attribute))) ? undefined : clauses;
   const keepTcp = (set: Clause[]) => set.filter((c) => !isHttpOnly(c.attribute));
   return { principalSets: clauses.principalSets.map(keepTcp), permissionSets: clauses.permissionSets.map(keepTcp) };
+}
+
+/**
+ * Istio's identity pattern for a `<ns>/<sa>` service account: any trust domain, the
+ * namespace, optional extra path segments, the service account, optional suffix segments.
+ */
+export function serviceAccountRegex(serviceAccount: string): string {
+  const [namespace, name] = serviceAccount.split('/') as [string, string];
+  const quote = (text: string) => text.replace(/[.]/g, '\\.');
+  return `spiffe://.+/ns/${quote(namespace)}/(.+/|)sa/${quote(name)}(/.+)?`;
 }

@@ -27,7 +27,8 @@ export function validateAuthorizationPolicy(input: unknown): ValidationResult<Au
   const selector = decodeSelector(spec['selector'], 'spec.selector', sink);
   const targetRefs = decodeTargetRefs(spec, sink);
   if (selector && targetRefs.length > 0) sink.error('spec', 'selector and targetRef(s) are mutually exclusive');
-  const rules = decodeList(spec['rules'], 'spec.rules', sink).map((r, i) => decodeRule(r, `spec.rules[${i}]`, action, sink));
+  const namespace = envelope.metadata.namespace;
+  const rules = decodeList(spec['rules'], 'spec.rules', sink).map((r, i) => decodeRule(r, `spec.rules[${i}]`, action, namespace, sink));
   const dryRun = decodeDryRun(envelope.metadata.annotations, sink);
 
   if (rules.length === 0) {
@@ -131,7 +132,7 @@ function warnSoftIssues(attribute: Attribute, values: string[], field: string, s
 function emptySource(): Source {
   return {
     principals: [], notPrincipals: [], requestPrincipals: [], notRequestPrincipals: [], namespaces: [], notNamespaces: [],
-    ipBlocks: [], notIpBlocks: [], remoteIpBlocks: [], notRemoteIpBlocks: [],
+    ipBlocks: [], notIpBlocks: [], remoteIpBlocks: [], notRemoteIpBlocks: [], serviceAccounts: [], notServiceAccounts: [],
   };
 }
 
@@ -139,15 +140,16 @@ function emptyOperation(): Operation {
   return { hosts: [], notHosts: [], ports: [], notPorts: [], methods: [], notMethods: [], paths: [], notPaths: [] };
 }
 
-function decodeRule(value: unknown, field: string, action: AuthorizationAction, sink: DiagnosticSink): Rule {
+function decodeRule(value: unknown, field: string, action: AuthorizationAction, namespace: string, sink: DiagnosticSink): Rule {
   const raw = decodeObject(value ?? {}, field, sink, ['from', 'to', 'when']) ?? {};
   const from = decodeEntries(raw, 'from', 'source', field, sink).map(([entry, at]) => {
     const source = emptySource();
-    const rawSource = decodeObject(entry, at, sink, [...SOURCE_KEYS, 'serviceAccounts', 'notServiceAccounts']) ?? {};
-    if (rawSource['serviceAccounts'] !== undefined || rawSource['notServiceAccounts'] !== undefined) {
-      sink.error(at, 'serviceAccounts/notServiceAccounts are not supported yet; use principals');
-    }
+    const rawSource = decodeObject(entry, at, sink, SOURCE_KEYS) ?? {};
     for (const [v, n, attribute] of SOURCE_FIELDS) [source[v], source[n]] = decodeValuePair(rawSource, v, n, attribute, at, action, sink);
+    // A bare service account name means one in the policy's namespace.
+    const qualify = (sa: string) => (sa.includes('/') ? sa : `${namespace}/${sa}`);
+    source.serviceAccounts = source.serviceAccounts.map(qualify);
+    source.notServiceAccounts = source.notServiceAccounts.map(qualify);
     if (SOURCE_KEYS.every((k) => rawSource[k] === undefined)) sink.error(at, 'must set at least one field');
     return source;
   });

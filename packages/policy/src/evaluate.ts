@@ -1,5 +1,5 @@
 import { cidrContains, parseCidr, parseIp } from '@trellis/rbac';
-import { type Clause, clausesForProtocol, type RuleClauses } from './attributes';
+import { type Clause, clausesForProtocol, type RuleClauses, serviceAccountRegex } from './attributes';
 import type { Attribute, AuthorizationAction, AuthorizationPolicy, Workload } from './model';
 import { type PolicyRuleRef, rbacPolicyName } from './naming';
 import { matchPattern, parsePattern } from './patterns';
@@ -138,6 +138,8 @@ function valueMatches(attribute: Attribute, value: string, request: RequestAttri
       // Istio patterns name the SPIFFE ID without its scheme.
       return principal !== undefined && principal.startsWith(SPIFFE) && matchPattern(pattern, principal.slice(SPIFFE.length));
     }
+    case 'source.serviceAccount':
+      return request.principal !== undefined && new RegExp(`^(?:${serviceAccountRegex(value)})$`).test(request.principal);
     case 'source.namespace':
       return matchPattern(pattern, namespaceOf(request.principal), { presenceAllowsEmpty: true });
     case 'source.ip':

@@ -29,6 +29,9 @@ export interface Source {
   notIpBlocks: string[];
   remoteIpBlocks: string[];
   notRemoteIpBlocks: string[];
+  /** `<ns>/<sa>`; a bare `<sa>` is completed with the policy's namespace at decoding. */
+  serviceAccounts: string[];
+  notServiceAccounts: string[];
 }
 
 export interface Operation {
@@ -46,6 +49,7 @@ export interface Operation {
 /** The attribute a `when` key (or a source/operation field) refers to. */
 export type Attribute =
   | { kind: 'source.principal' }
+  | { kind: 'source.serviceAccount' }
   | { kind: 'source.namespace' }
   | { kind: 'source.ip' }
   | { kind: 'remote.ip' }

@@ -1,5 +1,5 @@
 import { parseCidr, type Permission, type Policy, type Principal, type RbacFilterConfig, type RbacRules, type StringMatcher } from '@trellis/rbac';
-import { type Clause, clausesForProtocol } from './attributes';
+import { type Clause, clausesForProtocol, serviceAccountRegex } from './attributes';
 import type { Attribute, AuthorizationAction, AuthorizationPolicy, Workload } from './model';
 import { rbacPolicyName } from './naming';
 import { parsePattern } from './patterns';
@@ -161,6 +161,8 @@ function principal(attribute: Attribute, value: string): Principal {
   switch (attribute.kind) {
     case 'source.principal':
       return { authenticated: { principal_name: stringMatcher(value, 'spiffe://') } };
+    case 'source.serviceAccount':
+      return { authenticated: { principal_name: { safe_regex: { regex: serviceAccountRegex(value) } } } };
     case 'source.namespace':
       return { authenticated: { principal_name: { safe_regex: { regex: `.*/ns/${value.split('*').map(quoteRegex).join('.*')}/.*` } } } };
     case 'source.ip':

@@ -20,6 +20,8 @@ export const ALL_FIELDS_POLICY = {
               notIpBlocks: ['9.0.0.1'],
               remoteIpBlocks: ['1.2.3.4', 'fd00::/8'],
               notRemoteIpBlocks: ['9.2.0.0/16'],
+              serviceAccounts: ['my-ns/my-sa', 'sa-only'],
+              notServiceAccounts: ['my-ns/not-sa'],
             },
           },
         ],

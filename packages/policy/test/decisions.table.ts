@@ -132,6 +132,12 @@ export const decisionCases: DecisionCase[] = [
   c('without a configured trust domain cluster.local is literal', [ap('p', allowFrom({ principals: ['cluster.local/ns/bar/sa/sleep'] }))],
     http({ principal: 'spiffe://trellis.example/ns/bar/sa/sleep' }), NO_MATCH),
 
+  // ---- source.serviceAccounts (Istio 1.2x: `<ns>/<sa>`, bare `<sa>` = the policy's namespace) ----
+  c('serviceAccounts ns/sa', [ap('p', allowFrom({ serviceAccounts: ['bar/sleep'] }))], http(), ALLOWED_BY(rule('p'))),
+  c('serviceAccounts bare name is in the policy namespace', [ap('p', allowFrom({ serviceAccounts: ['sleep'] }))], http(), NO_MATCH),
+  c('serviceAccounts needs an identity', [ap('p', allowFrom({ serviceAccounts: ['bar/sleep'] }))], http(plaintext), NO_MATCH),
+  c('notServiceAccounts in DENY', [ap('d', denyRule({ from: [{ source: { notServiceAccounts: ['bar/sleep', 'baz/admin'] } }] }))], http(), NO_ALLOW),
+
   // ---- source.namespaces (derived from the principal) ----
   c('namespaces exact', [ap('p', allowFrom({ namespaces: ['bar'] }))], http(), ALLOWED_BY(rule('p'))),
   c('namespaces prefix', [ap('p', allowFrom({ namespaces: ['ba*'] }))], http(), ALLOWED_BY(rule('p'))),

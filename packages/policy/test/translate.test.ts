@@ -54,6 +54,13 @@ describe('toEnvoyHttpRbac, every field (compare Istio builder testdata allow-ful
     });
   });
 
+  test('service accounts as Istio\'s identity regex, bare names in the policy namespace', () => {
+    expect(principals[10]!.or_ids!.ids.map((id) => id.authenticated!.principal_name!.safe_regex!.regex)).toEqual([
+      'spiffe://.+/ns/my-ns/(.+/|)sa/my-sa(/.+)?', 'spiffe://.+/ns/foo/(.+/|)sa/sa-only(/.+)?',
+    ]);
+    expect(principals[11]!.not_id).toBeDefined();
+  });
+
   test('request headers match any element of a repeated header', () => {
     const header = principals.find((p) => p.or_ids?.ids[0]?.header)!;
     expect(header.or_ids!.ids).toEqual([

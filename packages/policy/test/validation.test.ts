@@ -77,6 +77,15 @@ describe('AuthorizationPolicy validation', () => {
     ]);
   });
 
+  test('qualifies bare service accounts with the policy namespace; rejects malformed ones', () => {
+    const p = parseAuthorizationPolicy(policy({ rules: [{ from: [{ source: { serviceAccounts: ['sleep', 'bar/curl'] } }] }] }));
+    expect(p.rules[0]!.from[0]!.serviceAccounts).toEqual(['foo/sleep', 'bar/curl']);
+    expect(errorsOf(policy({ rules: [{ from: [{ source: { notServiceAccounts: ['a/b/c', 'bar/*'] } }] }] }))).toEqual([
+      'AuthorizationPolicy foo/bar: spec.rules[0].from[0].source.notServiceAccounts[0]: "a/b/c" is not a service account ("<name>" or "<namespace>/<name>", no wildcards)',
+      'AuthorizationPolicy foo/bar: spec.rules[0].from[0].source.notServiceAccounts[1]: "bar/*" is not a service account ("<name>" or "<namespace>/<name>", no wildcards)',
+    ]);
+  });
+
   test('rejects when keys outside Istio\'s list', () => {
     const errors = errorsOf(policy({ rules: [{ when: [{ key: 'request.method', values: ['GET'] }, { key: 'request.headers[]', values: ['x'] }] }] }));
     expect(errors).toHaveLength(2);
