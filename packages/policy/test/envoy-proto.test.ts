@@ -8,7 +8,7 @@ import { parseAuthorizationPolicy, toEnvoyHttpRbac, toEnvoyNetworkRbac } from '@
 import { compileRbacChain } from '@trellis/rbac';
 import { ALL_FIELDS_POLICY } from './all-fields.fixture';
 import { decisionCases } from './decisions.table';
-import { filtersFor } from './engine-harness';
+import { decideWithEngine, filtersFor } from './engine-harness';
 
 const DEPS = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 // protobufjs ships google/protobuf/*.proto (descriptor, wrappers...) that the deps tree lacks.
@@ -33,6 +33,9 @@ function loadType(file: string, typeName: string): protobuf.Type {
 const HTTP_RBAC = loadType('envoy/extensions/filters/http/rbac/v3/rbac.proto', 'envoy.extensions.filters.http.rbac.v3.RBAC');
 const NETWORK_RBAC = loadType('envoy/extensions/filters/network/rbac/v3/rbac.proto', 'envoy.extensions.filters.network.rbac.v3.RBAC');
 
+/** The options packages/xds uses in unpackAny. */
+const XDS_DECODE_OPTIONS: protobuf.IConversionOptions = { enums: String, longs: String, bytes: Buffer, defaults: true, arrays: true, objects: true, oneofs: true };
+
 /** fromObject drops unknown fields silently, so a misspelt field shows up as a difference. */
 function roundTrip(type: protobuf.Type, config: object): object {
   const bytes = type.encode(type.fromObject(config)).finish();
@@ -48,6 +51,14 @@ describe.each(decisionCases.map((c) => [c.name, c] as const))('%s', (_name, c) =
     expect(decoded).toEqual(filters);
     // And the proxy can compile what it would receive over the wire.
     expect(() => compileRbacChain(decoded)).not.toThrow();
+  });
+
+  test('decoded the way @trellis/xds unpacks an Any (defaults, oneof names), the engine decides the same', () => {
+    const policies = c.policies.map(parseAuthorizationPolicy);
+    const filters = filtersFor(policies, c.workload, c.request, c.options);
+    const type = c.request.http ? HTTP_RBAC : NETWORK_RBAC;
+    const asXdsSeesIt = filters.map((f) => type.toObject(type.decode(type.encode(type.fromObject(f)).finish()), XDS_DECODE_OPTIONS));
+    expect(decideWithEngine(asXdsSeesIt, c.request)).toEqual(decideWithEngine(filters, c.request));
   });
 });
 

@@ -2,11 +2,25 @@ import { RbacConfigError } from './errors';
 
 // Shape checks shared by the compilers: a proxy must NACK what it would silently ignore.
 
+// protobufjs's toObject with `oneofs: true` adds a field per oneof group naming the member set.
+const ONEOF_GROUPS = new Set(['rule', 'identifier', 'match_pattern', 'header_match_specifier', 'engine_type', 'segment']);
+
+/**
+ * A message's set fields. Absent fields may arrive as null (protobufjs `defaults: true`)
+ * and oneof groups as virtual fields naming their member: both are dropped here.
+ */
 export function asObject(value: unknown, field: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RbacConfigError(field, 'must be a message (object)');
   }
-  return value as Record<string, unknown>;
+  const message = value as Record<string, unknown>;
+  const set: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(message)) {
+    if (v === null || v === undefined) continue;
+    if (ONEOF_GROUPS.has(key) && typeof v === 'string' && message[v] !== undefined && message[v] !== null) continue;
+    set[key] = v;
+  }
+  return set;
 }
 
 export function asArray(value: unknown, field: string): unknown[] {

@@ -149,6 +149,20 @@ describe('actions and shadow rules', () => {
   });
 });
 
+describe('protobufjs toObject shapes (defaults: true, oneofs: true)', () => {
+  test('null fields are absent and oneof group names are ignored', () => {
+    const config = {
+      rules: { action: 'DENY', policies: { p: { permissions: [{ rule: 'any', any: true }], principals: [{ identifier: 'not_id', not_id: { identifier: 'any', any: true } }], condition: null } } },
+      shadow_rules: null, matcher: null, shadow_matcher: null, shadow_rules_stat_prefix: '', rules_stat_prefix: '', track_per_rule_stats: false,
+    };
+    expect(compileRbac(config).evaluate(CTX)).toEqual({ allowed: true });
+  });
+
+  test('a oneof group name must name a set member', () => {
+    expect(() => compileRbac({ rules: { policies: { p: { permissions: [{ rule: 'header', any: true }], principals: [{ any: true }] } } } })).toThrow('permissions[0].rule: is not a known field');
+  });
+});
+
 describe('compile errors name the field', () => {
   const policy = (permission: unknown) => ({ rules: { policies: { p: { permissions: [permission], principals: [{ any: true }] } } } });
 
