@@ -40,23 +40,21 @@ export function evaluate(policies: readonly AuthorizationPolicy[], workload: Wor
   const group = (action: AuthorizationAction, dry: boolean) => applicable.filter((p) => p.action === action && p.dryRun === dry);
   const matching = (ps: AuthorizationPolicy[]) => matchingRules(ps, request, forTcp, options.trustDomain);
 
-  const audited = matching(group('AUDIT', false));
-  const dryAudit = group('AUDIT', true);
-  if (dryAudit.length > 0) dryRun.push(dryRunResult('AUDIT', 'ALLOW', matching(dryAudit)[0]));
+  // A filter's shadow rules hold only its dry-run policies and are evaluated when the request reaches it.
+  const recordDryRun = (action: AuthorizationAction, onMatch: 'ALLOW' | 'DENY', onMiss: 'ALLOW' | 'DENY') => {
+    const dry = group(action, true);
+    if (dry.length === 0) return;
+    const matched = matching(dry)[0];
+    dryRun.push(dryRunResult(action, matched ? onMatch : onMiss, matched));
+  };
 
-  const dryDeny = group('DENY', true);
-  if (dryDeny.length > 0) {
-    const matched = matching(dryDeny)[0];
-    dryRun.push(dryRunResult('DENY', matched ? 'DENY' : 'ALLOW', matched));
-  }
+  const audited = matching(group('AUDIT', false));
+  recordDryRun('AUDIT', 'ALLOW', 'ALLOW');
+  recordDryRun('DENY', 'DENY', 'ALLOW');
   const denied = matching(group('DENY', false))[0];
   if (denied) return { decision: 'DENY', reason: denied, audited, dryRun };
 
-  const dryAllow = group('ALLOW', true);
-  if (dryAllow.length > 0) {
-    const matched = matching(dryAllow)[0];
-    dryRun.push(dryRunResult('ALLOW', matched ? 'ALLOW' : 'DENY', matched));
-  }
+  recordDryRun('ALLOW', 'ALLOW', 'DENY');
   const allowPolicies = group('ALLOW', false);
   if (allowPolicies.length === 0) return { decision: 'ALLOW', reason: 'no ALLOW policy applies', audited, dryRun };
   const allowed = matching(allowPolicies)[0];
