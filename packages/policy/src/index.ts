@@ -11,7 +11,7 @@ export {
 export { DEFAULT_ROOT_NAMESPACE, policiesForWorkload, type MeshOptions } from './scope';
 export type { TrustDomainBundle } from './trust-domain';
 export { evaluate, type Decision, type DecisionReason, type DryRunResult } from './evaluate';
-export { TCP_RBAC_STAT_PREFIX, toEnvoyHttpRbac, toEnvoyNetworkRbac } from './translate';
+export { HTTP_RBAC_TYPE_URL, NETWORK_RBAC_TYPE_URL, TCP_RBAC_STAT_PREFIX, toEnvoyHttpRbac, toEnvoyNetworkRbac } from './translate';
 export { parseRbacPolicyName, rbacPolicyName, type PolicyRuleRef } from './naming';
 export { SUPPORTED_CONDITION_KEYS } from './attributes';
 export { validateSecurityResources, type SecurityResources } from './resources';

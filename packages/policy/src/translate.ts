@@ -14,6 +14,9 @@ import type { TrustDomainBundle } from './trust-domain';
 const RBAC_ACTION: Record<AuthorizationAction, 'ALLOW' | 'DENY' | 'LOG'> = { ALLOW: 'ALLOW', DENY: 'DENY', AUDIT: 'LOG' };
 const FILTER_ORDER: readonly AuthorizationAction[] = ['AUDIT', 'DENY', 'ALLOW'];
 const SHADOW_STAT_PREFIX: Partial<Record<AuthorizationAction, string>> = { ALLOW: 'istio_dry_run_allow_', DENY: 'istio_dry_run_deny_' };
+/** Type URLs for wrapping the configs in a filter's typed_config (Any). */
+export const HTTP_RBAC_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
+export const NETWORK_RBAC_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
 /** Istio's stat prefix for the network RBAC filter (a required field there). */
 export const TCP_RBAC_STAT_PREFIX = 'tcp.';
 
