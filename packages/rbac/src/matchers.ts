@@ -45,13 +45,14 @@ function compileHeader(message: unknown, field: string): Matcher {
       : asBoolean(header['treat_missing_header_as_empty'], `${field}.treat_missing_header_as_empty`);
   const kind = oneOf(header, field, HEADER_PATTERNS);
   if (kind === 'present_match') {
-    // Presence ignores invert_match in Envoy; `present_match: false` means "absent".
+    // `present_match: false` means "absent"; invert_match flips it like any other result.
     const wantPresent = asBoolean(header['present_match'], `${field}.present_match`);
-    return (state) => (state.header(name) !== undefined) === wantPresent;
+    return (state) => ((state.header(name) !== undefined) === wantPresent) !== invert;
   }
   const test = compileHeaderValue(header, kind, `${field}.${kind}`);
   return (state) => {
     const value = state.header(name) ?? (missingAsEmpty ? '' : undefined);
+    // A missing header fails a value match, inverted or not.
     if (value === undefined) return false;
     return test(value) !== invert;
   };

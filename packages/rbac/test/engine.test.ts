@@ -43,6 +43,8 @@ describe('permissions', () => {
     ['repeated header joined with ","', { header: { name: 'x-multi', exact_match: 'a,b' } }, true],
     ['present_match on an empty value', { header: { name: 'x-empty', present_match: true } }, true],
     ['present_match false means absent', { header: { name: 'x-missing', present_match: false } }, true],
+    ['present_match inverted', { header: { name: 'x-missing', present_match: true, invert_match: true } }, true],
+    ['value match on a missing header fails even inverted', { header: { name: 'x-missing', exact_match: 'a', invert_match: true } }, false],
     ['missing header does not match', { header: { name: 'x-missing', prefix_match: '' } }, false],
     ['treat_missing_header_as_empty', { header: { name: 'x-missing', exact_match: '', treat_missing_header_as_empty: true } }, true],
     ['invert_match', { header: { name: ':method', exact_match: 'POST', invert_match: true } }, true],
