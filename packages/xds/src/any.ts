@@ -29,7 +29,12 @@ export function packAny(typeUrl: string, message: object): AnyMessage {
   const plain = packNestedAnys(message) as Record<string, unknown>;
   const unknown = unknownFields(type, plain, '');
   if (unknown.length > 0) throw new Error(`cannot encode ${type.fullName.slice(1)}: unknown field ${unknown.join(', ')}`);
-  const decoded = type.fromObject(plain);
+  let decoded: protobuf.Message;
+  try {
+    decoded = type.fromObject(plain);
+  } catch (error) {
+    throw new Error(`cannot encode ${type.fullName.slice(1)}: ${(error as Error).message.replace(/^\./, '')}`);
+  }
   const error = type.verify(decoded);
   if (error) throw new Error(`cannot encode ${type.fullName.slice(1)}: ${error}`);
   return { type_url: typeUrl, value: Buffer.from(type.encode(decoded).finish()) };

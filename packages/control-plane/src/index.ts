@@ -1,0 +1,10 @@
+export {
+  emptyModel, selects, serviceHostname, workloadPort, workloadsOf,
+  type LocalSidecar, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload,
+} from './model/mesh';
+export { decodeService } from './kinds/service';
+export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } from './kinds/workload-entry';
+export { decodeDocument, supportedKinds } from './kinds/registry';
+export { FileSource, formatFileDiagnostic, type FileDiagnostic, type LoadResult } from './sources/file-source';
+export { sidecarSnapshot, type MeshSettings } from './translate/sidecar';
+export * from './translate/names';

@@ -1,0 +1,216 @@
+import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type AuthorizationPolicy } from '@trellis/policy';
+import { Snapshot, TypeUrl, type ResourceInput } from '@trellis/xds';
+import { serviceHostname, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload } from '../model/mesh';
+import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
+import {
+  OUTBOUND_HTTP_ROUTE, ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, inboundClusterName, inboundListenerName, outboundClusterName, spiffeId,
+} from './names';
+
+export interface MeshSettings {
+  trustDomain: string;
+  rootNamespace: string;
+  /** Mesh-wide mTLS when no PeerAuthentication says otherwise. Ours is STRICT (Istio's is PERMISSIVE). */
+  defaultMtls: 'STRICT' | 'PERMISSIVE';
+  /** PEM roots every workload trusts (old + new during a root rotation). */
+  trustBundlePem: string;
+}
+
+const isHttp = (protocol: PortProtocol) => protocol !== 'tcp';
+
+/** The services whose ports a workload serves, with the workload port each maps to. */
+function inboundPorts(model: MeshModel, workload: Workload): Map<number, PortProtocol> {
+  const ports = new Map<number, PortProtocol>();
+  for (const service of model.services) {
+    if (!workloadsOf(model, service).includes(workload)) continue;
+    for (const port of service.ports) {
+      const target = workloadPort(workload, port);
+      if (target === undefined) continue;
+      const known = ports.get(target);
+      // Two services disagreeing on a port's protocol: fall back to opaque TCP, which carries both.
+      ports.set(target, known === undefined || known === port.protocol ? port.protocol : 'tcp');
+    }
+  }
+  return ports;
+}
+
+function downstreamTls(): object {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': EnvoyType.DownstreamTlsContext,
+      require_client_certificate: { value: true },
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [sdsSecret(WORKLOAD_CERT_SECRET)],
+        validation_context_sds_secret_config: sdsSecret(ROOT_CA_SECRET),
+        alpn_protocols: ['h2', 'http/1.1'],
+      },
+    },
+  };
+}
+
+function rbacFilters(policies: AuthorizationPolicy[], workload: Workload, settings: MeshSettings, tcp: boolean): object[] {
+  const options = { rootNamespace: settings.rootNamespace, trustDomain: { trustDomain: settings.trustDomain } };
+  const configs = tcp ? toEnvoyNetworkRbac(policies, workload, options) : toEnvoyHttpRbac(policies, workload, options);
+  return configs.map((config, i) => ({
+    name: tcp ? `envoy.filters.network.rbac.${i}` : `envoy.filters.http.rbac.${i}`,
+    typed_config: { '@type': tcp ? EnvoyType.NetworkRbac : EnvoyType.HttpRbac, ...config },
+  }));
+}
+
+function inboundFilters(port: number, protocol: PortProtocol, workload: Workload, model: MeshModel, settings: MeshSettings): object[] {
+  const cluster = inboundClusterName(port);
+  if (!isHttp(protocol)) {
+    return [
+      ...rbacFilters(model.authorizationPolicies, workload, settings, true),
+      { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': EnvoyType.TcpProxy, stat_prefix: cluster, cluster } },
+    ];
+  }
+  return [{
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': EnvoyType.HttpConnectionManager,
+      stat_prefix: `inbound_${port}`,
+      codec_type: 'AUTO',
+      forward_client_cert_details: 'SANITIZE_SET',
+      set_current_client_cert_details: { uri: true },
+      route_config: {
+        name: inboundListenerName(port),
+        virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: duration(0) } }] }],
+      },
+      http_filters: [
+        ...rbacFilters(model.authorizationPolicies, workload, settings, false),
+        { name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } },
+      ],
+    },
+  }];
+}
+
+function inboundResources(model: MeshModel, workload: Workload, settings: MeshSettings): { listeners: ResourceInput[]; clusters: ResourceInput[] } {
+  const listeners: ResourceInput[] = [];
+  const clusters: ResourceInput[] = [];
+  const portNames = Object.fromEntries(Object.entries(workload.ports).map(([name, port]) => [port, name]));
+  for (const [port, protocol] of inboundPorts(model, workload)) {
+    const mode = effectiveMtlsMode(model.peerAuthentications, workload, port, { rootNamespace: settings.rootNamespace, meshDefault: settings.defaultMtls });
+    const filters = inboundFilters(port, protocol, workload, model, settings);
+    const chains: object[] = [];
+    if (mode !== 'DISABLE') chains.push({ name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, transport_socket: downstreamTls(), filters });
+    if (mode !== 'STRICT') chains.push({ name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters });
+    const name = inboundListenerName(port);
+    listeners.push({ name, message: { name, address: socketAddress(workload.address, port), traffic_direction: 'INBOUND', filter_chains: chains } });
+    const appPort = workload.sidecar.appPorts[portNames[port] ?? ''] ?? port;
+    const cluster = inboundClusterName(port);
+    clusters.push({
+      name: cluster,
+      message: {
+        name: cluster, type: 'STATIC', connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
+        load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', appPort) } }] }] },
+      },
+    });
+  }
+  return { listeners, clusters };
+}
+
+/** Host names a client may use for a service port, most specific last. */
+function domainsFor(service: Service, port: ServicePort, from: Workload, bareNames: boolean): string[] {
+  const names = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, serviceHostname(service)];
+  if (service.namespace === from.namespace) names.unshift(service.name);
+  return [...(bareNames ? names : []), ...names.map((n) => `${n}:${port.port}`)];
+}
+
+function upstreamTls(service: Service, port: ServicePort, model: MeshModel, settings: MeshSettings): object {
+  const accounts = [...new Set(workloadsOf(model, service).map((w) => w.serviceAccount))].sort();
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': EnvoyType.UpstreamTlsContext,
+      sni: `outbound_.${port.port}_._.${serviceHostname(service)}`,
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [sdsSecret(WORKLOAD_CERT_SECRET)],
+        combined_validation_context: {
+          // Secure naming: the server must prove one of the identities that run this service.
+          default_validation_context: {
+            match_typed_subject_alt_names: accounts.map((sa) => ({ san_type: 'URI', matcher: { exact: spiffeId(settings.trustDomain, service.namespace, sa) } })),
+          },
+          validation_context_sds_secret_config: sdsSecret(ROOT_CA_SECRET),
+        },
+        alpn_protocols: ['h2'],
+      },
+    },
+  };
+}
+
+function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings) {
+  const clusters: ResourceInput[] = [];
+  const endpoints: ResourceInput[] = [];
+  const virtualHosts: object[] = [];
+  for (const service of model.services) {
+    const backends = workloadsOf(model, service);
+    let bareNamesTaken = false;
+    for (const port of service.ports.filter((p) => isHttp(p.protocol))) {
+      const name = outboundClusterName(service, port);
+      clusters.push({
+        name,
+        message: {
+          name, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: name }, connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
+          transport_socket: upstreamTls(service, port, model, settings),
+          // Proxies speak HTTP/2 to each other so many app requests share one mTLS connection.
+          typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': EnvoyType.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: {} } } },
+        },
+      });
+      endpoints.push({
+        name,
+        message: {
+          cluster_name: name,
+          endpoints: [{
+            lb_endpoints: backends.flatMap((w) => {
+              const target = workloadPort(w, port);
+              return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
+            }),
+          }],
+        },
+      });
+      virtualHosts.push({
+        name: `${serviceHostname(service)}:${port.port}`,
+        domains: domainsFor(service, port, workload, !bareNamesTaken),
+        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: duration(0), retry_policy: { retry_on: 'connect-failure,reset', num_retries: { value: 2 } } } }],
+      });
+      bareNamesTaken = true;
+    }
+  }
+  const listener = {
+    name: 'outbound|http',
+    message: {
+      name: 'outbound|http',
+      address: socketAddress(workload.address, workload.sidecar.outboundPort),
+      traffic_direction: 'OUTBOUND',
+      filter_chains: [{
+        name: 'http',
+        filters: [{
+          name: 'envoy.filters.network.http_connection_manager',
+          typed_config: {
+            '@type': EnvoyType.HttpConnectionManager,
+            stat_prefix: 'outbound_http',
+            codec_type: 'AUTO',
+            rds: { route_config_name: OUTBOUND_HTTP_ROUTE, config_source: ADS },
+            http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } }],
+          },
+        }],
+      }],
+    },
+  };
+  const route = { name: OUTBOUND_HTTP_ROUTE, message: { name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts } };
+  return { listener, route, clusters, endpoints };
+}
+
+/** Everything one sidecar needs, as one consistent snapshot. */
+export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: MeshSettings): Snapshot {
+  const inbound = inboundResources(model, workload, settings);
+  const outbound = outboundResources(model, workload, settings);
+  return Snapshot.create({
+    [TypeUrl.Secret]: { resources: [{ name: ROOT_CA_SECRET, message: { name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: settings.trustBundlePem } } } }] },
+    [TypeUrl.Cluster]: { resources: [...inbound.clusters, ...outbound.clusters] },
+    [TypeUrl.ClusterLoadAssignment]: { resources: outbound.endpoints },
+    [TypeUrl.Listener]: { resources: [...inbound.listeners, outbound.listener] },
+    [TypeUrl.RouteConfiguration]: { resources: [outbound.route] },
+  });
+}
