@@ -64,12 +64,17 @@ export interface Rule {
   line: number;
   marker?: string;
   targets: TargetSpec[];
+  /** Some target reads MATCHED_VAR(S)(_NAMES), which evaluating this rule replaces. */
+  readsMatchedVars: boolean;
   exclusions: TargetExclusion[];
   operator: OperatorSpec;
   transformations: Transformation[];
   transformationNames: string[];
-  /** Key shared by rules applying the same transformation chain (per-transaction cache). */
-  transformationKey: string;
+  /**
+   * For each transformation, a small integer naming the chain up to it (`urlDecodeUni,lowercase`);
+   * rules sharing a chain or a prefix of one share its per-transaction cached results.
+   */
+  transformationSteps: number[];
   actions: RuntimeAction[];
   disruptive?: Disruptive;
   status?: number;

@@ -38,17 +38,26 @@ export interface MatchedRule {
 
 export type HeaderList = Iterable<readonly [string, string]> | Record<string, string | string[]>;
 
-/** A value a rule reads; its name (`ARGS:id`) is only built when it matches. */
-interface Match {
-  readonly variable: string;
-  readonly key: string | undefined;
-  readonly value: string;
+/** Receives the values a rule's targets select; the name (`ARGS:id`) is built only on a match. */
+interface ValueVisitor {
+  visit(variable: string, key: string | undefined, value: string): void;
+}
+
+/** Values collected before a link that reads MATCHED_VARS is evaluated. */
+class ValueSnapshot implements ValueVisitor {
+  private readonly values: [string, string | undefined, string][] = [];
+  visit(variable: string, key: string | undefined, value: string): void {
+    this.values.push([variable, key, value]);
+  }
+  replay(to: ValueVisitor): void {
+    for (const [variable, key, value] of this.values) to.visit(variable, key, value);
+  }
 }
 
 let uniqueCounter = 0;
 
 /** Evaluates one HTTP exchange against a RuleSet. All per-request state lives here. */
-export class Transaction implements OperatorContext {
+export class Transaction implements OperatorContext, ValueVisitor {
   readonly id: string;
   readonly matchedRules: MatchedRule[] = [];
   interruption: Interruption | null = null;
@@ -69,7 +78,10 @@ export class Transaction implements OperatorContext {
   private readonly removedTargetsById = new Map<number, TargetExclusion[]>();
   private readonly removedTargetsByTag: { tag: string; exclusion: TargetExclusion }[] = [];
   private readonly removedTargetsByMsg: { msg: string; exclusion: TargetExclusion }[] = [];
-  private readonly transformCache = new Map<string, Map<string, string>>();
+  /** Result of a whole transformation chain, by chain id then by original value. */
+  private readonly chainCache: (Map<string, string> | undefined)[] = [];
+  /** Result of the last step of a chain prefix, by prefix id then by that step's input. */
+  private readonly stepCache: (Map<string, string> | undefined)[] = [];
   private readonly requestBody: Buffer[] = [];
   private readonly responseBody: Buffer[] = [];
   private requestBodyBytes = 0;
@@ -79,6 +91,8 @@ export class Transaction implements OperatorContext {
 
   // OperatorContext: the rule being evaluated.
   rule!: Rule;
+  /** Whether the link being evaluated has matched a value yet. */
+  private linkMatched = false;
   get tx(): Transaction {
     return this;
   }
@@ -321,55 +335,84 @@ export class Transaction implements OperatorContext {
     return true;
   }
 
+  /**
+   * Runs one link's operator over every value its targets select. Values are visited in place
+   * (no per-value allocation); a link that itself reads MATCHED_VARS first takes a snapshot,
+   * because evaluating it replaces them.
+   */
   private evaluateLink(link: Rule, starter: Rule): boolean {
     this.rule = link;
-    const values = this.collectTargets(link, starter);
-    if (link.targets.length === 0) {
-      // SecAction: unconditional.
-      return true;
+    if (link.targets.length === 0) return true; // SecAction: unconditional
+    const extra = this.extraExclusions(starter);
+    this.linkMatched = false;
+    if (link.readsMatchedVars) {
+      const snapshot = new ValueSnapshot();
+      this.visitTargets(link, extra, snapshot);
+      this.matchedVars().clear();
+      snapshot.replay(this);
+    } else {
+      this.matchedVars().clear();
+      this.visitTargets(link, extra, this);
     }
-    if (values.length === 0) return false;
-    const matchedVars = this.collection('MATCHED_VARS');
-    matchedVars.clear();
+    return this.linkMatched;
+  }
+
+  private matchedVars(): Collection {
+    return this.collection('MATCHED_VARS');
+  }
+
+  /** ValueVisitor: transforms one value and runs the current rule's operator on it. */
+  visit(variable: string, key: string | undefined, raw: string): void {
+    const link = this.rule;
     const op = link.operator;
-    let matched = false;
-    for (const v of values) {
-      if (link.multiMatch) {
-        for (const candidate of this.transformAll(link, v.value)) {
-          if (op.run(candidate, this) !== op.negated) {
-            this.recordMatch(v, candidate);
-            matched = true;
-            break;
-          }
-        }
-      } else {
-        const value = this.transform(link, v.value);
-        if (op.run(value, this) !== op.negated) {
-          this.recordMatch(v, value);
-          matched = true;
+    if (link.multiMatch) {
+      for (const candidate of this.transformAll(link, raw)) {
+        if (op.run(candidate, this) !== op.negated) {
+          this.recordMatch(variable, key, candidate);
+          this.linkMatched = true;
+          return;
         }
       }
+      return;
     }
-    return matched;
+    const value = this.transform(link, raw);
+    if (op.run(value, this) !== op.negated) {
+      this.recordMatch(variable, key, value);
+      this.linkMatched = true;
+    }
   }
 
-  private recordMatch(v: Match, value: string): void {
-    const name = v.key === undefined ? v.variable : `${v.variable}:${v.key}`;
+  private recordMatch(variable: string, key: string | undefined, value: string): void {
+    const name = key === undefined ? variable : `${variable}:${key}`;
     this.setSingle('MATCHED_VAR', value);
     this.setSingle('MATCHED_VAR_NAME', name);
-    this.collection('MATCHED_VARS').add(name, value);
+    this.matchedVars().add(name, value);
   }
 
+  /**
+   * Applies the rule's transformations, computing each (step, input) pair at most once per
+   * transaction: CRS applies a few dozen chains, mostly sharing prefixes, to the same values.
+   */
   private transform(rule: Rule, value: string): string {
-    if (rule.transformations.length === 0) return value;
-    let cache = this.transformCache.get(rule.transformationKey);
-    if (!cache) this.transformCache.set(rule.transformationKey, (cache = new Map()));
-    let out = cache.get(value);
-    if (out === undefined) {
-      out = value;
-      for (const t of rule.transformations) out = t(out);
-      cache.set(value, out);
+    const steps = rule.transformationSteps;
+    const n = steps.length;
+    if (n === 0) return value;
+    const chainId = steps[n - 1]!;
+    let whole = this.chainCache[chainId];
+    if (!whole) this.chainCache[chainId] = whole = new Map();
+    let out = whole.get(value);
+    if (out !== undefined) return out;
+    out = value;
+    const fns = rule.transformations;
+    for (let i = 0; i < n; i++) {
+      const id = steps[i]!;
+      let cache = this.stepCache[id];
+      if (!cache) this.stepCache[id] = cache = new Map();
+      let next = cache.get(out);
+      if (next === undefined) cache.set(out, (next = fns[i]!(out)));
+      out = next;
     }
+    whole.set(value, out);
     return out;
   }
 
@@ -385,18 +428,17 @@ export class Transaction implements OperatorContext {
     return out;
   }
 
-  private collectTargets(rule: Rule, starter: Rule): Match[] {
-    const out: Match[] = [];
-    const extra = this.extraExclusions(starter);
+  /** Calls `visitor.visit` for every value the rule's targets select, exclusions applied. */
+  private visitTargets(rule: Rule, extra: TargetExclusion[] | undefined, visitor: ValueVisitor): void {
     const own = rule.exclusions;
     const checkExclusions = own.length > 0 || extra !== undefined;
     for (const target of rule.targets) {
       const def = target.def;
       if (def.kind === 'single') {
         const value = def.get(this);
-        if (target.count) out.push({ variable: `&${target.variable}`, key: undefined, value: value === undefined ? '0' : '1' });
+        if (target.count) visitor.visit(`&${target.variable}`, undefined, value === undefined ? '0' : '1');
         else if (value !== undefined && !(checkExclusions && isExcluded(own, extra, target.variable, ''))) {
-          out.push({ variable: target.variable, key: undefined, value });
+          visitor.visit(target.variable, undefined, value);
         }
         continue;
       }
@@ -406,7 +448,7 @@ export class Transaction implements OperatorContext {
       if (target.count) {
         let n = 0;
         for (const e of entries) if (!keyRegex || keyRegex.test(e.key)) n++;
-        out.push({ variable: `&${target.variable}`, key: undefined, value: String(n) });
+        visitor.visit(`&${target.variable}`, undefined, String(n));
         continue;
       }
       const names = def.kind === 'names';
@@ -414,10 +456,9 @@ export class Transaction implements OperatorContext {
         const e = entries[i]!;
         if (keyRegex && !keyRegex.test(e.key)) continue;
         if (checkExclusions && isExcluded(own, extra, target.variable, e.key)) continue;
-        out.push({ variable: target.variable, key: e.key, value: names ? e.key : e.value });
+        visitor.visit(target.variable, e.key, names ? e.key : e.value);
       }
     }
-    return out;
   }
 
   private extraExclusions(starter: Rule): TargetExclusion[] | undefined {

@@ -1,10 +1,15 @@
 import type { OperatorFactory } from './types';
 import { macroArgument } from './macro-argument';
 
-/** atoi(): leading integer, 0 when there is none. */
+/** atoi(): optional leading whitespace and sign, then digits up to the first non-digit; 0 when none. */
 export function toInteger(s: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m ? parseInt(m[1]!, 10) : 0;
+  let i = 0;
+  while (i < s.length && (s.charCodeAt(i) === 32 || (s.charCodeAt(i) >= 9 && s.charCodeAt(i) <= 13))) i++;
+  let sign = 1;
+  if (s[i] === '+' || s[i] === '-') sign = s[i++] === '-' ? -1 : 1;
+  let n = 0;
+  for (let c = s.charCodeAt(i); c >= 48 && c <= 57; c = s.charCodeAt(++i)) n = n * 10 + (c - 48);
+  return sign * n;
 }
 
 function numericOperator(compare: (a: number, b: number) => boolean): OperatorFactory {

@@ -1,13 +1,17 @@
 import type { OperatorFn } from '../engine/rule';
 import type { OperatorFactory } from './types';
-import { PhraseMatcher } from './aho-corasick';
+import { literalSet } from '../regex/literal-set';
 
+/** Case-insensitive search for any of the phrases (ModSecurity's @pm). */
 export function phraseOperator(phrases: string[]): OperatorFn {
-  const matcher = new PhraseMatcher(phrases);
+  const nonEmpty = phrases.filter(Boolean);
+  if (nonEmpty.length === 0) return () => false;
+  const re = literalSet(nonEmpty);
   return (input, ctx) => {
-    const found = matcher.find(input);
-    if (found === undefined) return false;
-    if (ctx.rule.capture) ctx.capture([found]);
+    if (!ctx.rule.capture) return re.test(input);
+    const m = re.exec(input);
+    if (!m) return false;
+    ctx.capture([m[0]]);
     return true;
   };
 }

@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import { pcreToRe2, UnsupportedPcreError } from './pcre-to-re2';
 import { requiredLiterals } from './prefilter';
+import { literalSet } from './literal-set';
 
 /** A compiled pattern. */
 export interface Regex {
@@ -12,15 +13,10 @@ export interface Regex {
   exec(input: string): (string | undefined)[] | null;
 }
 
-/**
- * A literal alternation (`/union|select/i`) that must match before the full pattern is run:
- * V8 scans for literals far faster than re2js runs an automaton, and a pure alternation of
- * literals cannot backtrack catastrophically.
- */
+/** The literals one of which must occur (`/union|select/i`), checked before re2js runs. */
 function literalPrefilter(re2Pattern: string): RegExp | undefined {
   const literals = requiredLiterals(re2Pattern);
-  if (!literals) return undefined;
-  return new RegExp(literals.map((l) => l.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'), 'i');
+  return literals ? literalSet(literals) : undefined;
 }
 
 function re2(pattern: string, source: string, flags: number): Regex {

@@ -49,6 +49,8 @@ export class SecLangParser {
   private readonly phases: Record<Phase, Rule[]> = { 1: [], 2: [], 3: [], 4: [], 5: [] };
   private readonly byId = new Map<number, Rule>();
   private readonly defaults = new Map<Phase, DefaultActions>();
+  /** Transformation chain prefixes seen so far, numbered for the per-transaction caches ('' is 0). */
+  private readonly transformationChains = new Map<string, number>([['', 0]]);
   /** The last rule of a chain still waiting for its next link. */
   private openChain: Rule | undefined;
   private readonly warn: (message: string) => void;
@@ -206,6 +208,7 @@ export class SecLangParser {
     if (variables !== undefined) {
       const { targets, exclusions } = parseTargets(variables);
       rule.targets = targets;
+      rule.readsMatchedVars = targets.some((t) => t.variable.startsWith('MATCHED_VAR'));
       rule.exclusions = exclusions;
     }
     rule.operator = this.operator(operatorText, d);
@@ -261,7 +264,13 @@ export class SecLangParser {
   private setTransformations(rule: Rule, baseNames: string[], baseFns: Transformation[], names: string[], fns: Transformation[]): void {
     rule.transformationNames = [...baseNames, ...names];
     rule.transformations = [...baseFns, ...fns];
-    rule.transformationKey = rule.transformationNames.join(',');
+    // Number every prefix of the chain: rules sharing a prefix share its cached results.
+    rule.transformationSteps = rule.transformationNames.map((_, i) => {
+      const key = rule.transformationNames.slice(0, i + 1).join(',');
+      let id = this.transformationChains.get(key);
+      if (id === undefined) this.transformationChains.set(key, (id = this.transformationChains.size));
+      return id;
+    });
   }
 
   private operator(text: string, d: Directive): Rule['operator'] {
@@ -317,6 +326,7 @@ export class SecLangParser {
         rule.targets = rule.targets.filter((t) => !(old && t.variable === old.variable && t.key === old.key));
       }
       rule.targets.push(...targets);
+      rule.readsMatchedVars = rule.targets.some((t) => t.variable.startsWith('MATCHED_VAR'));
     }
   }
 
@@ -342,11 +352,12 @@ function blankRule(file: string, line: number): Rule {
     line,
     marker: undefined,
     targets: [],
+    readsMatchedVars: false,
     exclusions: [],
     operator: { name: 'unconditionalmatch', negated: false, argument: '', run: () => true },
     transformations: [],
     transformationNames: [],
-    transformationKey: '',
+    transformationSteps: [],
     actions: [],
     disruptive: undefined,
     status: undefined,

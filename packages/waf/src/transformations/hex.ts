@@ -5,8 +5,13 @@ export function isHex(c: string | undefined): boolean {
   return (x >= 48 && x <= 57) || (x >= 65 && x <= 70) || (x >= 97 && x <= 102);
 }
 
+function hexValue(code: number): number {
+  return code <= 57 ? code - 48 : (code | 0x20) - 87;
+}
+
+/** The byte spelled by the two hex digits at `at` (the caller has checked they are hex). */
 export function hexPairToChar(s: string, at: number): string {
-  return String.fromCharCode(parseInt(s.substr(at, 2), 16));
+  return String.fromCharCode((hexValue(s.charCodeAt(at)) << 4) | hexValue(s.charCodeAt(at + 1)));
 }
 
 /** ModSecurity's mapping of a 16-bit code unit to one byte: the low byte, with the

@@ -1,5 +1,7 @@
 const UPPER = /[A-Z]/;
-/** ASCII-only, like tolower() in the C locale. */
+const NON_ASCII = /[^\x00-\x7f]/;
+/** ASCII-only, like tolower() in the C locale (Latin-1 letters keep their case). */
 export function lowercase(input: string): string {
-  return UPPER.test(input) ? input.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : input;
+  if (!UPPER.test(input)) return input;
+  return NON_ASCII.test(input) ? input.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : input.toLowerCase();
 }
