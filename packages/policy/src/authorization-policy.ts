@@ -1,9 +1,9 @@
 import { checkValue, isHttpOnly, OPERATION_FIELDS, parseConditionKey, SOURCE_FIELDS } from './attributes';
 import {
-  decodeEnvelope, decodeList, decodeObject, decodeSelector, decodeString, decodeStringList, describe, SECURITY_API_VERSIONS,
-  type Json,
-} from './decode';
-import { DiagnosticSink, unwrap, type ValidationResult } from './diagnostics';
+  DiagnosticSink, decodeEnvelope, decodeList, decodeObject, decodeSelector, decodeString, decodeStringList, describe, unwrap,
+  type Json, type ValidationResult,
+} from '@trellis/objects';
+import { SECURITY_API_VERSIONS } from './api-versions';
 import type {
   Attribute, AuthorizationAction, AuthorizationPolicy, Condition, Operation, PolicyTargetReference, Rule, Source,
 } from './model';
@@ -19,7 +19,7 @@ const TARGET_REF_FIELDS = ['group', 'kind', 'name', 'namespace'];
 /** Decodes and validates an AuthorizationPolicy object (parsed YAML/JSON). */
 export function validateAuthorizationPolicy(input: unknown): ValidationResult<AuthorizationPolicy> {
   const sink = new DiagnosticSink('AuthorizationPolicy ?/?');
-  const envelope = decodeEnvelope(input, 'AuthorizationPolicy', sink, SECURITY_API_VERSIONS);
+  const envelope = decodeEnvelope(input, sink, { kind: 'AuthorizationPolicy', apiVersions: SECURITY_API_VERSIONS });
   if (!envelope) return sink.failed();
   const spec = decodeObject(envelope.spec ?? {}, 'spec', sink, SPEC_FIELDS) ?? {};
 
@@ -42,7 +42,7 @@ export function validateAuthorizationPolicy(input: unknown): ValidationResult<Au
   return sink.result(policy);
 }
 
-/** Like validateAuthorizationPolicy but throws PolicyValidationError listing every error. */
+/** Like validateAuthorizationPolicy but throws ObjectValidationError listing every error. */
 export function parseAuthorizationPolicy(input: unknown): AuthorizationPolicy {
   return unwrap(validateAuthorizationPolicy(input));
 }

@@ -3,7 +3,8 @@ export type {
   PolicyTargetReference, Rule, Source, Workload,
 } from './model';
 export type { HttpAttributes, RequestAttributes, RequestAuth } from './request';
-export { formatDiagnostic, PolicyValidationError, type Diagnostic, type ValidationResult } from './diagnostics';
+export { formatDiagnostic, ObjectValidationError, type Diagnostic, type ValidationResult } from '@trellis/objects';
+export { SECURITY_API_VERSIONS } from './api-versions';
 export { DRY_RUN_ANNOTATION, parseAuthorizationPolicy, validateAuthorizationPolicy } from './authorization-policy';
 export {
   effectiveMtlsMode, parsePeerAuthentication, validatePeerAuthentication, type EffectiveMtlsMode, type MtlsOptions,

@@ -1,5 +1,5 @@
-import { decodeEnvelope, decodeObject, decodeSelector, describe, SECURITY_API_VERSIONS } from './decode';
-import { DiagnosticSink, unwrap, type ValidationResult } from './diagnostics';
+import { DiagnosticSink, decodeEnvelope, decodeObject, decodeSelector, describe, unwrap, type ValidationResult } from '@trellis/objects';
+import { SECURITY_API_VERSIONS } from './api-versions';
 import type { MtlsMode, PeerAuthentication, Workload } from './model';
 import { compareStrings, DEFAULT_ROOT_NAMESPACE, selectorMatches } from './scope';
 
@@ -18,7 +18,7 @@ function decodeMode(value: unknown, field: string, sink: DiagnosticSink): MtlsMo
 /** Decodes and validates a PeerAuthentication object (parsed YAML/JSON). */
 export function validatePeerAuthentication(input: unknown): ValidationResult<PeerAuthentication> {
   const sink = new DiagnosticSink('PeerAuthentication ?/?');
-  const envelope = decodeEnvelope(input, 'PeerAuthentication', sink, SECURITY_API_VERSIONS);
+  const envelope = decodeEnvelope(input, sink, { kind: 'PeerAuthentication', apiVersions: SECURITY_API_VERSIONS });
   if (!envelope) return sink.failed();
   const spec = decodeObject(envelope.spec ?? {}, 'spec', sink, ['selector', 'mtls', 'portLevelMtls']) ?? {};
   const selector = decodeSelector(spec['selector'], 'spec.selector', sink);

@@ -1,5 +1,5 @@
 import { validateAuthorizationPolicy } from './authorization-policy';
-import type { Diagnostic } from './diagnostics';
+import type { Diagnostic } from '@trellis/objects';
 import type { AuthorizationPolicy, PeerAuthentication } from './model';
 import { validatePeerAuthentication } from './peer-authentication';
 

@@ -1,4 +1,4 @@
-import { formatDiagnostic, parseAuthorizationPolicy, PolicyValidationError, validateAuthorizationPolicy } from '@trellis/policy';
+import { formatDiagnostic, parseAuthorizationPolicy, ObjectValidationError, validateAuthorizationPolicy } from '@trellis/policy';
 
 function policy(spec: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'bar', namespace: 'foo' }, spec, ...extra };
@@ -152,11 +152,11 @@ describe('AuthorizationPolicy validation', () => {
 
   test('parse throws one error listing every problem', () => {
     const bad = policy({ action: 'CUSTOM', rules: [{ from: [{ source: { ipBlocks: ['x'] } }] }] });
-    expect(() => parseAuthorizationPolicy(bad)).toThrow(PolicyValidationError);
+    expect(() => parseAuthorizationPolicy(bad)).toThrow(ObjectValidationError);
     try {
       parseAuthorizationPolicy(bad);
     } catch (err) {
-      expect((err as PolicyValidationError).errors).toHaveLength(2);
+      expect((err as ObjectValidationError).errors).toHaveLength(2);
     }
   });
 

@@ -1,0 +1,97 @@
+import type { SnapshotCache, Snapshot } from '@trellis/xds';
+import type { MeshModel, Workload } from '../model/mesh';
+import { nodeIdOf } from '../translate/names';
+import { sidecarSnapshot, type MeshSettings } from '../translate/sidecar';
+
+export interface PushTiming {
+  /** Wait this long after a change for more changes (default 100 ms)… */
+  debounceMs: number;
+  /** …but never delay a push longer than this after the first change (default 1 s). */
+  maxDelayMs: number;
+}
+
+export interface PushReport {
+  trigger: number;
+  proxies: number;
+  durationMs: number;
+}
+
+/**
+ * Turns the mesh model into one snapshot per connected proxy. Changes are debounced
+ * (a burst of file saves is one push); each snapshot's types carry content-derived
+ * versions, so when only endpoints changed only EDS goes out.
+ */
+export class Pusher {
+  private model: MeshModel;
+  private readonly connected = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private firstChangeAt: number | undefined;
+  private changes = 0;
+
+  constructor(
+    private readonly cache: SnapshotCache,
+    private settings: MeshSettings,
+    initial: MeshModel,
+    private readonly timing: PushTiming = { debounceMs: 100, maxDelayMs: 1000 },
+    private readonly onPush: (report: PushReport) => void = () => undefined,
+  ) {
+    this.model = initial;
+  }
+
+  workloadOf(nodeId: string): Workload | undefined {
+    return this.model.workloads.find((w) => nodeIdOf(w) === nodeId);
+  }
+
+  /** A proxy connected: give it its snapshot now, not at the next change. */
+  connect(nodeId: string): void {
+    this.connected.add(nodeId);
+    this.pushTo(nodeId);
+  }
+
+  disconnect(nodeId: string): void {
+    this.connected.delete(nodeId);
+  }
+
+  update(model: MeshModel): void {
+    this.model = model;
+    this.schedule();
+  }
+
+  updateSettings(settings: MeshSettings): void {
+    this.settings = settings;
+    this.schedule();
+  }
+
+  snapshotFor(nodeId: string): Snapshot | undefined {
+    const workload = this.workloadOf(nodeId);
+    return workload ? sidecarSnapshot(this.model, workload, this.settings) : undefined;
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    this.changes++;
+    const now = Date.now();
+    this.firstChangeAt ??= now;
+    const delay = Math.max(0, Math.min(this.timing.debounceMs, this.firstChangeAt + this.timing.maxDelayMs - now));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.pushAll(), delay);
+  }
+
+  private pushAll(): void {
+    const started = Date.now();
+    const trigger = this.changes;
+    this.changes = 0;
+    this.firstChangeAt = undefined;
+    for (const nodeId of this.connected) this.pushTo(nodeId);
+    this.onPush({ trigger, proxies: this.connected.size, durationMs: Date.now() - started });
+  }
+
+  private pushTo(nodeId: string): void {
+    const snapshot = this.snapshotFor(nodeId);
+    if (snapshot) this.cache.setSnapshot(nodeId, snapshot);
+    else this.cache.clearSnapshot(nodeId);
+  }
+}
