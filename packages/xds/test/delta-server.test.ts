@@ -92,3 +92,28 @@ describe('delta ADS server', () => {
     expect(sent(resumed)).toEqual(['b']);
   });
 });
+
+test('one change across types is pushed clusters → endpoints → listeners → routes; removal-only responses go last, in reverse', async () => {
+  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+  const s = open();
+  for (const type of [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+    s.send({ node: NODE, type_url: type, resource_names_subscribe: ['*'] });
+    s.send({ type_url: type, response_nonce: (await s.next()).nonce });
+  }
+  await s.quiet(50);
+  const summary = (r: DeltaDiscoveryResponse) => `${r.type_url.split('.').pop()}:+${r.resources.length}-${r.removed_resources.length}`;
+  const take = async (n: number) => {
+    const out: DeltaDiscoveryResponse[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await s.next();
+      out.push(r);
+      s.send({ type_url: r.type_url, response_nonce: r.nonce });
+    }
+    return out.map(summary);
+  };
+  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2], c: [3] }));
+  expect(await take(4)).toEqual(['Cluster:+1-0', 'ClusterLoadAssignment:+1-0', 'Listener:+1-0', 'RouteConfiguration:+1-0']);
+  await s.quiet(50); // let the last ACK land: a type with a response in flight waits for its answer
+  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1] }));
+  expect(await take(4)).toEqual(['RouteConfiguration:+0-2', 'Listener:+0-2', 'ClusterLoadAssignment:+0-2', 'Cluster:+0-2']);
+});
