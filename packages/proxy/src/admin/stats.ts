@@ -5,11 +5,17 @@ type Labels = Record<string, string>;
 
 const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
-interface Histogram {
+export interface Histogram {
   labels: Labels;
   counts: number[];
   sum: number;
   count: number;
+}
+
+export function observeInto(h: Histogram, valueMs: number): void {
+  for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (valueMs <= LATENCY_BUCKETS_MS[i]) h.counts[i]++;
+  h.sum += valueMs;
+  h.count++;
 }
 
 function seriesKey(name: string, labels: Labels): string {
@@ -29,19 +35,26 @@ export class Stats {
   private readonly gauges = new Map<string, () => Array<{ labels: Labels; value: number }>>();
 
   inc(name: string, labels: Labels = {}, by = 1): void {
-    const key = seriesKey(name, labels);
-    const c = this.counters.get(key);
-    if (c) c.value += by;
-    else this.counters.set(key, { name, labels, value: by });
+    this.counterSeries(name, labels).value += by;
   }
 
-  observe(name: string, labels: Labels, valueMs: number): void {
+  /** The series object itself, for hot paths that keep it instead of re-keying every time. */
+  counterSeries(name: string, labels: Labels): { value: number } {
+    const key = seriesKey(name, labels);
+    let c = this.counters.get(key);
+    if (!c) this.counters.set(key, (c = { name, labels, value: 0 }));
+    return c;
+  }
+
+  histogramSeries(name: string, labels: Labels): Histogram {
     const key = seriesKey(name, labels);
     let h = this.histograms.get(key);
     if (!h) this.histograms.set(key, (h = { name, labels, counts: new Array(LATENCY_BUCKETS_MS.length).fill(0), sum: 0, count: 0 }));
-    for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (valueMs <= LATENCY_BUCKETS_MS[i]) h.counts[i]++;
-    h.sum += valueMs;
-    h.count++;
+    return h;
+  }
+
+  observe(name: string, labels: Labels, valueMs: number): void {
+    observeInto(this.histogramSeries(name, labels), valueMs);
   }
 
   /** Gauges are computed when scraped (connections, cert expiry). */

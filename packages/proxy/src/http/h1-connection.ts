@@ -126,8 +126,9 @@ export class Http1ServerConnection {
     }
     this.armTimer(this.chain.hcm.idleTimeoutMs);
     const parked = this.parked;
+    if (!parked) return;
     this.parked = null;
     this.socket.resume();
-    if (parked) this.onData(parked);
+    this.onData(parked);
   }
 }

@@ -263,12 +263,22 @@ export class Http1Exchange implements UpstreamHandler {
     this.responseStarted = true;
     this.bytesSent += headBytes.length;
     this.resBody = new BodyTracker(res.framing, 502);
-    this.conn.socket.write(headBytes);
+    // Head and the body bytes that came with it go out in one write: one TLS record, one syscall.
+    let n = 0;
+    try {
+      n = this.resBody.consume(buf, end);
+    } catch (e) {
+      this.conn.socket.write(headBytes);
+      this.flags = Flags.upstreamProtocolError;
+      return this.abort((e as Error).message);
+    }
+    this.bytesSent += n;
+    const ok = this.conn.socket.write(n > 0 ? Buffer.concat([headBytes, buf.subarray(end, end + n)]) : headBytes);
     if (this.resBody.done) {
-      if (end < buf.length) this.upstreamReusable = false;
+      if (end + n < buf.length) this.upstreamReusable = false;
       return this.finish();
     }
-    if (end < buf.length) this.forwardBody(buf, end);
+    if (!ok) conn.socket.pause();
   }
 
   private forwardBody(buf: Buffer, from: number): void {
@@ -431,7 +441,7 @@ export class Http1Exchange implements UpstreamHandler {
     if (!up) return;
     this.upstream = undefined;
     this.releaseHostCount();
-    up.socket.resume();
+    if (up.socket.isPaused()) up.socket.resume();
     if (reusable) this.cluster?.h1.release(up, true);
     else {
       up.handler = null;

@@ -33,8 +33,11 @@ export interface DownstreamInfo {
 
 export class RequestContext implements HttpFilterContext {
   route: Route | undefined;
-  readonly metadata = new Map<string, unknown>();
   readonly requestId: string;
+  readonly peer: PeerInfo;
+  readonly local: { address: string; port: number };
+  readonly sni?: string;
+  private meta: Map<string, unknown> | undefined;
   readonly startedAt = Date.now();
   readonly view: ConfigView;
 
@@ -60,9 +63,10 @@ export class RequestContext implements HttpFilterContext {
     this.requestId = id;
   }
 
-  readonly peer: PeerInfo;
-  readonly local: { address: string; port: number };
-  readonly sni?: string;
+  /** Created on first use: most requests never touch it. */
+  get metadata(): Map<string, unknown> {
+    return (this.meta ??= new Map());
+  }
 }
 
 /** Route first (filters see the route, like Envoy's cached route), then sanitise forwarded identity. */

@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// Proxy-pair benchmark, one run, same machine, same app:
+//   direct:  wrk → app
+//   trellis: wrk → Trellis A (outbound) → mTLS → Trellis B (inbound) → app
+//   nginx:   wrk → nginx A (proxy_pass https + client cert, keepalive) → nginx B (ssl_verify_client on) → app
+// The app is a one-worker nginx answering 200 "ok" so neither pair is limited by it.
+// Prints req/s, p50/p99, each proxy's RSS (idle and after load) and CPU seconds, and ratios.
+//
+// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32]
+// Needs: wrk, nginx, openssl on PATH. Loopback only; every process is killed at the end.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const DURATION = Number(opt('duration', '10'));
+const CONNECTIONS = Number(opt('connections', '32'));
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
+const ID_A = 'spiffe://cluster.local/ns/default/sa/a';
+const ID_B = 'spiffe://cluster.local/ns/default/sa/b';
+const children = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function waitPort(port, ms = 5000) {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
+        else setTimeout(tryOnce, 50);
+      });
+    };
+    tryOnce();
+  });
+}
+
+function start(cmd, argv, name) {
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.on('data', (d) => {
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d}`);
+  });
+  child.name = name;
+  children.push(child);
+  return child;
+}
+
+function openssl(argv, cwd) {
+  execFileSync('openssl', argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function makePki(dir) {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt',
+    '-subj', '/O=trellis/CN=bench-ca', '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  // b also gets a DNS SAN because nginx's proxy_ssl_verify can only check host names.
+  for (const [name, san] of [['a', `URI:${ID_A}`], ['b', `URI:${ID_B},DNS:b.default.svc.cluster.local`]]) {
+    fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=critical,${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`);
+    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/O=trellis'], dir);
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
+  }
+}
+
+function nginxConf(dir, name, server) {
+  const conf = `
+worker_processes 1;
+daemon off;
+master_process off;
+pid ${dir}/${name}.pid;
+error_log ${dir}/${name}.error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/${name}-body;
+  proxy_temp_path ${dir}/${name}-proxy;
+  fastcgi_temp_path ${dir}/${name}-fastcgi;
+  uwsgi_temp_path ${dir}/${name}-uwsgi;
+  scgi_temp_path ${dir}/${name}-scgi;
+  keepalive_requests 1000000;
+${server}
+}`;
+  const file = path.join(dir, `${name}.conf`);
+  fs.writeFileSync(file, conf);
+  return file;
+}
+
+function trellisConf(dir, name, config, adminPort) {
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify({ accessLog: false, adminPort, config }));
+  return file;
+}
+
+function secrets(dir, who) {
+  return [
+    { name: 'default', tlsCertificate: { certChainPem: fs.readFileSync(path.join(dir, `${who}.crt`), 'utf8'), privateKeyPem: fs.readFileSync(path.join(dir, `${who}.key`), 'utf8') } },
+    { name: 'ROOTCA', validationContext: { trustedCaPem: fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8') } },
+  ];
+}
+
+function procStats(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = 100; // USER_HZ on Linux
+  const user = Number(stat[11]) / ticks;
+  const sys = Number(stat[12]) / ticks;
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  return { cpu: user + sys, user, sys, rss };
+}
+
+function wrk(port, label) {
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: b.default.svc.cluster.local', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit]);
+  const pct = (p) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? toMs(m[1], m[2]) : NaN;
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const sockErr = /Socket errors: (.*)/.exec(out);
+  return { label, rps, p50: pct(50), p99: pct(99), non2xx: errors ? Number(errors[1]) : 0, socketErrors: sockErr ? sockErr[1] : 'none' };
+}
+
+async function main() {
+  if (!fs.existsSync(MAIN)) throw new Error('build first: npx tsc -b');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
+  makePki(dir);
+  const [appPort, tA, tB, nA, nB, adminA, adminB] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+
+  start('nginx', ['-c', nginxConf(dir, 'app', `  server { listen 127.0.0.1:${appPort}; location / { return 200 "ok\\n"; } }`), '-p', dir], 'app');
+
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles both Trellis proxies.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const trellisB = start('node', [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-b', {
+    listeners: [{ name: 'inbound', address: '127.0.0.1', port: tB, filterChains: [{
+      name: 'mtls', match: { transportProtocol: 'tls' },
+      tls: { certificateSecret: 'default', validationSecret: 'ROOTCA', requireClientCert: true, matchSubjectAltNames: [ID_A] },
+      network: { kind: 'http', httpFilters: [{ name: 'envoy.filters.http.router' }], routeConfig: { name: 'in', virtualHosts: [{ name: 'app', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] }] } },
+    }] }],
+    clusters: [{ name: 'app', type: 'STATIC', loadAssignment: { clusterName: 'app', endpoints: [{ address: '127.0.0.1', port: appPort }] } }],
+    secrets: secrets(dir, 'b'),
+  }, adminB)], 'trellis-b');
+  const trellisA = start('node', [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-a', {
+    listeners: [{ name: 'outbound', address: '127.0.0.1', port: tA, filterChains: [{ name: 'out', network: { kind: 'http', routeConfigName: 'out', httpFilters: [{ name: 'envoy.filters.http.router' }] } }] }],
+    routes: [{ name: 'out', virtualHosts: [{ name: 'b', domains: ['b.default.svc.cluster.local'], routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }] }] }],
+    clusters: [{ name: 'b', type: 'EDS', tls: { certificateSecret: 'default', validationSecret: 'ROOTCA', matchSubjectAltNames: [ID_B] } }],
+    endpoints: [{ clusterName: 'b', endpoints: [{ address: '127.0.0.1', port: tB }] }],
+    secrets: secrets(dir, 'a'),
+  }, adminA)], 'trellis-a');
+
+  const nginxB = start('nginx', ['-c', nginxConf(dir, 'nginx-b', `
+  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${nB} ssl;
+    ssl_certificate ${dir}/b.crt; ssl_certificate_key ${dir}/b.key;
+    ssl_client_certificate ${dir}/ca.crt; ssl_verify_client on;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }`), '-p', dir], 'nginx-b');
+  const nginxA = start('nginx', ['-c', nginxConf(dir, 'nginx-a', `
+  upstream b { server 127.0.0.1:${nB}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${nA};
+    location / {
+      proxy_pass https://b; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_certificate ${dir}/a.crt; proxy_ssl_certificate_key ${dir}/a.key;
+      proxy_ssl_trusted_certificate ${dir}/ca.crt; proxy_ssl_verify on; proxy_ssl_verify_depth 2;
+      proxy_ssl_name b.default.svc.cluster.local; proxy_ssl_session_reuse on;
+    }
+  }`), '-p', dir], 'nginx-a');
+
+  await Promise.all([appPort, tA, tB, nA, nB].map((p) => waitPort(p)));
+  // nginx verifies the chain only (it cannot check a URI SAN); Trellis also checks the SPIFFE ID.
+  await new Promise((r) => setTimeout(r, 500));
+  const idle = { trellisA: procStats(trellisA.pid), trellisB: procStats(trellisB.pid), nginxA: procStats(nginxA.pid), nginxB: procStats(nginxB.pid) };
+
+  const results = [];
+  const cpuDuring = {};
+  for (const [label, port, procs] of [
+    ['direct', appPort, []],
+    ['trellis pair', tA, [['trellis A', trellisA], ['trellis B', trellisB]]],
+    ['nginx pair', nA, [['nginx A', nginxA], ['nginx B', nginxB]]],
+  ]) {
+    // short warm-up so pools and TLS sessions exist before measuring
+    execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', '-H', 'Host: b.default.svc.cluster.local', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
+    const before = procs.map(([, p]) => procStats(p.pid));
+    results.push(wrk(port, label));
+    procs.forEach(([name, p], i) => {
+      const after = procStats(p.pid);
+      cpuDuring[name] = { cpuSeconds: after.cpu - before[i].cpu, sysSeconds: after.sys - before[i].sys, rssMb: after.rss };
+    });
+  }
+
+  const handshakes = async (port, metric) => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/stats/prometheus`)).text();
+    return text.split('\n').filter((l) => l.startsWith(`trellis_${metric}`)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  };
+  const tlsA = await handshakes(adminA, 'upstream_tls_handshakes_total');
+  const tlsB = await handshakes(adminB, 'downstream_tls_handshakes_total');
+  const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  console.log(`\nproxy pair benchmark: wrk -t1 -c${CONNECTIONS} -d${DURATION}s, HTTP/1.1 keep-alive, 3-byte body, ${os.cpus().length} cores (shared)`);
+  console.log('scenario        req/s     p50 ms   p99 ms   non-2xx  socket errors');
+  for (const r of results) {
+    console.log(`${r.label.padEnd(14)} ${fmt(r.rps).padStart(7)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${r.socketErrors}`);
+  }
+  console.log('\nprocess      idle RSS MB  RSS after MB  CPU s during run (of which kernel)');
+  for (const [name, key] of [['trellis A', 'trellisA'], ['trellis B', 'trellisB'], ['nginx A', 'nginxA'], ['nginx B', 'nginxB']]) {
+    console.log(`${name.padEnd(12)} ${fmt(idle[key].rss, 1).padStart(11)}  ${fmt(cpuDuring[name].rssMb, 1).padStart(12)}  ${fmt(cpuDuring[name].cpuSeconds, 2).padStart(16)} (${fmt(cpuDuring[name].sysSeconds, 2)})`);
+  }
+  console.log(`\ntrellis mTLS handshakes over the whole run: A upstream ${tlsA}, B downstream ${tlsB} (pooled keep-alive: about one per client connection)`);
+  const [direct, trellis, nginx] = results;
+  console.log('\nratios');
+  console.log(`trellis/nginx req/s: ${fmt(trellis.rps / nginx.rps, 2)}  (target >= 0.60)`);
+  console.log(`trellis/nginx p99:   ${fmt(trellis.p99 / nginx.p99, 2)}  (target <= 2.00)`);
+  console.log(`trellis/direct req/s: ${fmt(trellis.rps / direct.rps, 2)}   nginx/direct req/s: ${fmt(nginx.rps / direct.rps, 2)}`);
+  console.log(`trellis idle RSS max: ${fmt(Math.max(idle.trellisA.rss, idle.trellisB.rss), 1)} MB (target <= 60)`);
+}
+
+function cleanup() {
+  // SIGTERM first so Trellis can drain and write profiles; nginx exits on it too.
+  for (const c of children) if (c.exitCode === null) c.kill(process.env.BENCH_NODE_ARGS ? 'SIGTERM' : 'SIGKILL');
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
