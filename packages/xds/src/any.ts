@@ -84,9 +84,10 @@ export function unpackAny<T = Record<string, unknown>>(any: AnyMessage, options:
     enums: String,
     longs: String,
     bytes: Buffer,
+    // Without defaults, unset repeated and map fields stay absent too: "as sent".
     defaults: options.defaults ?? true,
-    arrays: true,
-    objects: true,
+    arrays: options.defaults ?? true,
+    objects: options.defaults ?? true,
     oneofs: true,
   }) as T;
 }

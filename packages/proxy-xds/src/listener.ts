@@ -1,0 +1,93 @@
+import { FieldChecker, HTTP_CONNECTION_MANAGER_TYPE, unpackAny, type AnyMessage, type FilterChain, type Listener, type RouteConfiguration } from '@trellis/xds';
+import { translateRouteConfiguration } from './route';
+import { durationMs, rejectUnsupported } from './supported';
+import { downstreamTls } from './tls';
+
+const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const CODECS: Record<string, string> = { AUTO: 'auto', HTTP1: 'http1', HTTP2: 'http2' };
+
+interface Hcm {
+  stat_prefix?: string; codec_type?: string; forward_client_cert_details?: string;
+  rds?: { route_config_name: string }; route_config?: RouteConfiguration;
+  http_filters?: { name: string; typed_config?: AnyMessage }[];
+  request_headers_timeout?: object; max_request_headers_kb?: { value: number };
+  common_http_protocol_options?: { idle_timeout?: object };
+}
+
+function httpConnectionManager(check: FieldChecker, any: AnyMessage, at: string) {
+  const hcm = unpackAny<Hcm>(any, { defaults: false });
+  rejectUnsupported(check, hcm, [
+    'stat_prefix', 'codec_type', 'rds', 'route_config', 'route_specifier', 'http_filters', 'forward_client_cert_details', 'set_current_client_cert_details',
+    'request_headers_timeout', 'max_request_headers_kb', 'common_http_protocol_options',
+  ], at);
+  rejectUnsupported(check, hcm.common_http_protocol_options, ['idle_timeout'], `${at}.common_http_protocol_options`);
+  const idle = durationMs(hcm.common_http_protocol_options?.idle_timeout as never);
+  const headersTimeout = durationMs(hcm.request_headers_timeout as never);
+  return {
+    kind: 'http',
+    statPrefix: hcm.stat_prefix || 'http',
+    ...(hcm.rds ? { routeConfigName: hcm.rds.route_config_name } : {}),
+    ...(hcm.route_config ? { routeConfig: translateRouteConfiguration(check, hcm.route_config, `${at}.route_config`) } : {}),
+    // The typed config stays as the filter's factory will read it: decoded, proto field names.
+    httpFilters: (hcm.http_filters ?? []).map((f) => ({
+      name: f.name,
+      ...(f.typed_config ? { typeUrl: f.typed_config.type_url, typedConfig: unpackAny(f.typed_config) } : {}),
+    })),
+    codec: CODECS[hcm.codec_type ?? 'AUTO'] ?? check.fail(`${at}.codec_type`, `${hcm.codec_type} is not supported`),
+    forwardClientCertDetails: hcm.forward_client_cert_details === 'SANITIZE_SET',
+    ...(headersTimeout ? { requestHeadersTimeoutMs: headersTimeout } : {}),
+    ...(idle ? { idleTimeoutMs: idle } : {}),
+    ...(hcm.max_request_headers_kb ? { maxRequestHeadersBytes: hcm.max_request_headers_kb.value * 1024 } : {}),
+  };
+}
+
+function tcpProxy(check: FieldChecker, any: AnyMessage, at: string) {
+  const tcp = unpackAny<{ stat_prefix?: string; cluster?: string; weighted_clusters?: { clusters: { name: string; weight: number }[] }; idle_timeout?: object }>(any, { defaults: false });
+  rejectUnsupported(check, tcp, ['stat_prefix', 'cluster', 'weighted_clusters', 'cluster_specifier', 'idle_timeout'], at);
+  const idle = durationMs(tcp.idle_timeout as never);
+  return {
+    kind: 'tcp',
+    statPrefix: tcp.stat_prefix || 'tcp',
+    ...(tcp.cluster ? { cluster: tcp.cluster } : {}),
+    ...(tcp.weighted_clusters ? { weightedClusters: tcp.weighted_clusters.clusters.map((c) => ({ name: c.name, weight: c.weight })) } : {}),
+    ...(idle ? { idleTimeoutMs: idle } : {}),
+  };
+}
+
+function filterChain(check: FieldChecker, chain: FilterChain, at: string) {
+  rejectUnsupported(check, chain, ['name', 'filter_chain_match', 'filters', 'transport_socket'], at);
+  const m = chain.filter_chain_match;
+  rejectUnsupported(check, m, ['destination_port', 'server_names', 'transport_protocol', 'application_protocols'], `${at}.filter_chain_match`);
+  // The network filter the proxy runs is the chain's last; others before it are not implemented yet.
+  check.require(chain.filters.length === 1, `${at}.filters`, 'only a single terminal network filter (http_connection_manager or tcp_proxy) is supported');
+  const filter = chain.filters[0]!;
+  const type = filter.typed_config?.type_url;
+  const network = type === HTTP_CONNECTION_MANAGER_TYPE ? httpConnectionManager(check, filter.typed_config!, `${at}.filters[0].typed_config`)
+    : type === TCP_PROXY_TYPE ? tcpProxy(check, filter.typed_config!, `${at}.filters[0].typed_config`)
+    : check.fail(`${at}.filters[0]`, `network filter ${type} is not supported`);
+  return {
+    name: chain.name || at,
+    match: {
+      ...(m?.destination_port ? { destinationPort: m.destination_port.value } : {}),
+      ...(m?.server_names?.length ? { serverNames: m.server_names } : {}),
+      ...(m?.transport_protocol ? { transportProtocol: m.transport_protocol } : {}),
+      ...(m?.application_protocols?.length ? { applicationProtocols: m.application_protocols } : {}),
+    },
+    ...(chain.transport_socket ? { tls: downstreamTls(check, chain.transport_socket, `${at}.transport_socket`) } : {}),
+    network,
+  };
+}
+
+/** `listener` must be the message as sent (decoded without defaults). */
+export function translateListener(check: FieldChecker, listener: Listener) {
+  rejectUnsupported(check, listener, ['name', 'address', 'filter_chains', 'default_filter_chain', 'traffic_direction', 'stat_prefix'], '');
+  check.require(!listener.api_listener, 'api_listener', 'is for proxyless clients; a sidecar needs a socket address');
+  const socket = listener.address!.socket_address!;
+  return {
+    name: listener.name,
+    address: socket.address,
+    port: socket.port_value,
+    filterChains: (listener.filter_chains ?? []).map((c, i) => filterChain(check, c, `filter_chains[${i}]`)),
+    ...(listener.default_filter_chain ? { defaultFilterChain: filterChain(check, listener.default_filter_chain, 'default_filter_chain') } : {}),
+  };
+}
