@@ -2,7 +2,7 @@
  * The engine works on "byte strings": JS strings whose every code unit is one byte (0-255),
  * as ModSecurity works on raw bytes. Text given as a JS string is UTF-8 encoded first.
  */
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 export function toByteString(input: string | Buffer | Uint8Array): string {
   if (typeof input === 'string') {

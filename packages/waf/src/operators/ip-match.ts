@@ -14,7 +14,7 @@ function toBigInt(ip: string): { value: bigint; v6: boolean } | undefined {
     return { value: BigInt(((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!), v6: false };
   }
   if (kind === 6) {
-    let [head, tail] = ip.split('::') as [string, string | undefined];
+    const [head, tail] = ip.split('::') as [string, string | undefined];
     const h = head ? head.split(':') : [];
     const t = tail !== undefined && tail ? tail.split(':') : [];
     const fill = tail !== undefined ? 8 - h.length - t.length : 0;

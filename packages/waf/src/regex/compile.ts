@@ -37,10 +37,18 @@ function re2(pattern: string, source: string, flags: number): Regex {
 
 /**
  * Lookaround and backreferences have no RE2 form (3 of CRS 3.3.4's 265 patterns: 920120,
- * 942130, 953100). Those run on V8's RegExp; the 64 KB hostile-input test covers them.
+ * 942130, 953100). Those run on V8's backtracking RegExp, fenced in two ways:
+ * - a linear-time RE2 pre-check of the same pattern with lookarounds dropped and
+ *   backreferences widened to `.*` (it accepts a superset), so most inputs never reach V8;
+ * - inputs longer than WINDOW are searched in overlapping WINDOW-sized slices, which bounds
+ *   the worst case to O(length × WINDOW) — like PCRE's match limit in ModSecurity, it trades
+ *   matches longer than the overlap for bounded time.
  * Node 20's RegExp has no inline-flag groups, so a pattern wrapped whole in `(?i:…)` or
  * starting with `(?i)` gets the `i` flag instead.
  */
+const WINDOW = 2048;
+const OVERLAP = 512;
+
 function backtracking(pattern: string, flags: string): Regex {
   let p = pattern;
   let f = flags;
@@ -53,15 +61,78 @@ function backtracking(pattern: string, flags: string): Regex {
     f += 'i';
   }
   const re = new RegExp(p.replace(/([*+?}])\+/g, '$1'), f);
+  const approx = approximation(pattern);
+  const search = (input: string): RegExpExecArray | null => {
+    if (approx && !approx.test(input)) return null;
+    if (input.length <= WINDOW) return re.exec(input);
+    for (let start = 0; start < input.length; start += WINDOW - OVERLAP) {
+      const m = re.exec(input.slice(start, start + WINDOW));
+      if (m) return m;
+      if (start + WINDOW >= input.length) break;
+    }
+    return null;
+  };
   return {
     source: pattern,
     engine: 'backtracking',
-    test: (input) => re.test(input),
+    test: (input) => search(input) !== null,
     exec: (input) => {
-      const m = re.exec(input);
+      const m = search(input);
       return m ? [...m] : null;
     },
   };
+}
+
+/** The pattern without lookarounds and with backreferences as `.*`: RE2 can run it. */
+function approximation(pattern: string): Regex | undefined {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const n = pattern[i + 1] ?? '';
+      out += !inClass && /[1-9]/.test(n) ? '.*' : c + n;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      if (pattern[i + 1] === ']') out += pattern[++i];
+      continue;
+    }
+    if (c === '(' && /^\(\?(?:=|!|<=|<!)/.test(pattern.slice(i, i + 4))) {
+      i = closingParen(pattern, i);
+      continue;
+    }
+    out += c;
+  }
+  try {
+    return re2(out, out, RE2JS.DOTALL | RE2JS.MULTILINE);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Index of the `)` closing the group that opens at `open`. */
+function closingParen(p: string, open: number): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = open; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return p.length;
 }
 
 function balanced(p: string): boolean {

@@ -409,6 +409,7 @@ function intArg(v: string | undefined, directive: string): number {
 /** Expands a glob in the last path component (`rules/*.conf`), sorted like ModSecurity does. */
 function expandGlob(pattern: string): string[] {
   const dir = dirname(pattern);
+  if (!existsSync(dir)) return [];
   const re = new RegExp(
     '^' +
       basename(pattern)

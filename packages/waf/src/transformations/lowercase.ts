@@ -1,5 +1,5 @@
 const UPPER = /[A-Z]/;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 /** ASCII-only, like tolower() in the C locale (Latin-1 letters keep their case). */
 export function lowercase(input: string): string {
   if (!UPPER.test(input)) return input;
