@@ -323,14 +323,10 @@ export class Transaction implements OperatorContext, ValueVisitor {
     return null;
   }
 
-  /**
-   * Evaluates a rule and its chained rules; true when every link matched. A link's actions
-   * (setvar …) run as soon as it matches, before the next link reads the variables they set.
-   */
+  /** Evaluates a rule and its chained rules; true when every link matched. */
   private evaluateChain(rule: Rule): boolean {
     for (let link: Rule | undefined = rule; link; link = link.chained) {
       if (!this.evaluateLink(link, rule)) return false;
-      for (const action of link.actions) action(this, link);
     }
     return true;
   }
@@ -342,7 +338,11 @@ export class Transaction implements OperatorContext, ValueVisitor {
    */
   private evaluateLink(link: Rule, starter: Rule): boolean {
     this.rule = link;
-    if (link.targets.length === 0) return true; // SecAction: unconditional
+    if (link.targets.length === 0) {
+      // SecAction: unconditional, its actions run once.
+      for (const action of link.actions) action(this, link);
+      return true;
+    }
     const extra = this.extraExclusions(starter);
     this.linkMatched = false;
     if (link.readsMatchedVars) {
@@ -368,25 +368,28 @@ export class Transaction implements OperatorContext, ValueVisitor {
     if (link.multiMatch) {
       for (const candidate of this.transformAll(link, raw)) {
         if (op.run(candidate, this) !== op.negated) {
-          this.recordMatch(variable, key, candidate);
-          this.linkMatched = true;
+          this.onValueMatch(link, variable, key, candidate);
           return;
         }
       }
       return;
     }
     const value = this.transform(link, raw);
-    if (op.run(value, this) !== op.negated) {
-      this.recordMatch(variable, key, value);
-      this.linkMatched = true;
-    }
+    if (op.run(value, this) !== op.negated) this.onValueMatch(link, variable, key, value);
   }
 
-  private recordMatch(variable: string, key: string | undefined, value: string): void {
+  /**
+   * Records a matched value and runs the link's actions (setvar …) for it, as libmodsecurity
+   * does: once per matched value, with that value's captures, and before later links of the
+   * chain are evaluated (CRS 920450 sets tx.header_name_<name> for every header name).
+   */
+  private onValueMatch(link: Rule, variable: string, key: string | undefined, value: string): void {
     const name = key === undefined ? variable : `${variable}:${key}`;
     this.setSingle('MATCHED_VAR', value);
     this.setSingle('MATCHED_VAR_NAME', name);
     this.matchedVars().add(name, value);
+    this.linkMatched = true;
+    for (const action of link.actions) action(this, link);
   }
 
   /**

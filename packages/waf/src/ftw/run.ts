@@ -7,7 +7,8 @@ interface Request {
   uri: string;
   version: string;
   headers: [string, string][];
-  body: string;
+  /** Text (sent UTF-8 encoded) or, for raw requests, the bytes as sent. */
+  body: string | Buffer;
 }
 
 /**
@@ -37,7 +38,13 @@ function parseRawRequest(raw: string): Request {
     const colon = line.indexOf(':');
     if (colon > 0) headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
   }
-  return { method: parts[0] ?? 'GET', uri: parts.slice(1, -1).join(' ') || '/', version: parts[parts.length - 1] ?? 'HTTP/1.1', headers, body };
+  return {
+    method: parts[0] ?? 'GET',
+    uri: parts.slice(1, -1).join(' ') || '/',
+    version: parts[parts.length - 1] ?? 'HTTP/1.1',
+    headers,
+    body: Buffer.from(body, 'latin1'),
+  };
 }
 
 /** One log line per logged rule, in ModSecurity's error-log field format. */
@@ -55,7 +62,7 @@ export function runRequest(waf: Waf, request: Request): { log: string; status: n
   const version = request.version.replace(/^HTTP\//, '');
   let interruption = tx.processRequestHeaders(request.method, request.uri, version, request.headers);
   if (!interruption) {
-    if (request.body) tx.appendRequestBody(request.body);
+    if (request.body.length > 0) tx.appendRequestBody(request.body);
     interruption = tx.processRequestBody();
   }
   if (!interruption) interruption = tx.processResponseHeaders(200, [['Content-Type', 'text/html']]);

@@ -31,7 +31,11 @@ export function lex(text: string, file: string): Directive[] {
   return out;
 }
 
-/** Inside quotes only an escaped quote is unescaped; other backslashes stay for the regex. */
+/**
+ * Arguments are unescaped as Apache's config reader does (and ModSecurity after it): `\\`
+ * becomes one backslash and, inside quotes, `\"` a quote; every other backslash stays for the
+ * regex (CRS writes a literal backslash in a pattern as `\\\\`).
+ */
 export function splitArguments(line: string, file: string, lineNo: number): string[] {
   const args: string[] = [];
   let i = 0;
@@ -45,8 +49,8 @@ export function splitArguments(line: string, file: string, lineNo: number): stri
       for (;;) {
         if (j >= line.length) throw new SecLangError(`unterminated ${quote} quote`, file, lineNo);
         const c = line[j]!;
-        if (c === '\\' && line[j + 1] === quote) {
-          value += quote;
+        if (c === '\\' && (line[j + 1] === quote || line[j + 1] === '\\')) {
+          value += line[j + 1];
           j += 2;
           continue;
         }
@@ -59,7 +63,7 @@ export function splitArguments(line: string, file: string, lineNo: number): stri
     } else {
       let j = i;
       while (j < line.length && !/\s/.test(line[j]!)) j++;
-      args.push(line.slice(i, j));
+      args.push(line.slice(i, j).replace(/\\\\/g, '\\'));
       i = j;
     }
   }

@@ -16,8 +16,11 @@ describe('lexer', () => {
     expect(d[1]).toMatchObject({ name: 'SecMarker', args: ['END'], line: 7 });
   });
 
-  it('keeps backslashes other than an escaped quote (regexes need them)', () => {
-    expect(lex('SecRule ARGS "@rx \\d+\\.\\\\x" "id:1"', 'x')[0]!.args[1]).toBe('@rx \\d+\\.\\\\x');
+  it('unescapes a doubled backslash and an escaped quote as Apache does, keeping other backslashes', () => {
+    const d = lex(String.raw`SecRule ARGS "@rx (?:^|[^\\])\\[a-z]\d+\." "msg:'say \"hi\"'" bare\\x`, 'x')[0]!;
+    expect(d.args[1]).toBe('@rx (?:^|[^\\])\\[a-z]\\d+\\.');
+    expect(d.args[2]).toBe(`msg:'say "hi"'`);
+    expect(d.args[3]).toBe('bare\\x');
   });
 
   it('reports an unterminated quote with file and line', () => {
