@@ -19,8 +19,45 @@ function literalPrefilter(re2Pattern: string): RegExp | undefined {
   return literals ? literalSet(literals) : undefined;
 }
 
+/**
+ * Patterns so simple that string operations answer them exactly: `^.*$` under DOTALL (always
+ * matches, whole input) and a plain literal, optionally anchored at the start. They save a
+ * re2js call (~2 µs) each; CRS evaluates `^.*$` on every header name.
+ */
+function trivial(translated: string, source: string, flags: number): Regex | undefined {
+  const dotall = (flags & RE2JS.DOTALL) !== 0;
+  const multiline = (flags & RE2JS.MULTILINE) !== 0;
+  if (dotall && translated === '^.*$') {
+    return { source, engine: 're2', test: () => true, exec: (input) => [input] };
+  }
+  const m = /^(\^?)([A-Za-z0-9_ ,:;=\/-]+)$/.exec(translated);
+  if (!m) return undefined;
+  const fold = (flags & RE2JS.CASE_INSENSITIVE) !== 0;
+  const literal = fold ? m[2]!.toLowerCase() : m[2]!;
+  const anchored = m[1] === '^';
+  const find = (input: string): number => {
+    const s = fold ? input.toLowerCase() : input;
+    if (!anchored) return s.indexOf(literal);
+    if (s.startsWith(literal)) return 0;
+    if (!multiline) return -1;
+    const at = s.indexOf(`\n${literal}`);
+    return at < 0 ? -1 : at + 1;
+  };
+  return {
+    source,
+    engine: 're2',
+    test: (input) => find(input) >= 0,
+    exec: (input) => {
+      const at = find(input);
+      return at < 0 ? null : [input.slice(at, at + literal.length)];
+    },
+  };
+}
+
 function re2(pattern: string, source: string, flags: number): Regex {
   const translated = pcreToRe2(pattern);
+  const simple = trivial(translated, source, flags);
+  if (simple) return simple;
   const re = RE2JS.compile(translated, flags);
   const pre = literalPrefilter(translated);
   // exec needs re2js's capture-tracking engine, several times slower than the DFA behind

@@ -1,5 +1,5 @@
 import { pcreToRe2, UnsupportedPcreError } from '../../src/regex/pcre-to-re2';
-import { compilePcre } from '../../src/regex/compile';
+import { compilePcre, compilePlain } from '../../src/regex/compile';
 import { requiredLiterals } from '../../src/regex/prefilter';
 import { literalSet } from '../../src/regex/literal-set';
 
@@ -33,6 +33,15 @@ describe('PCRE → RE2 translation', () => {
     expect(compilePcre('^b$').test('a\nb\nc')).toBe(true);
     expect(compilePcre('x\\Z').test('x\n')).toBe(true);
     expect(compilePcre('x\\Z').test('x\ny')).toBe(false);
+  });
+
+  it('answers trivial patterns with string operations, with the same results', () => {
+    expect(compilePcre('^.*$').exec('a\nb')).toEqual(['a\nb']);
+    expect(compilePcre('^.*$').test('')).toBe(true);
+    expect(compilePcre('^abc').test('x\nabc')).toBe(true);
+    expect(compilePcre('^abc').test('xabc')).toBe(false);
+    expect(compilePcre('abc').test('ABC')).toBe(false);
+    expect(compilePlain('^header_name_', true).test('HEADER_NAME_x')).toBe(true);
   });
 
   it('runs lookaround patterns on the backtracking engine, others on RE2', () => {
