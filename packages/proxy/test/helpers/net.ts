@@ -32,13 +32,26 @@ export interface Tap {
   toServer: Buffer[];
   toClient: Buffer[];
   server: net.Server;
+  close(): Promise<void>;
 }
 
-/** A TCP relay that records every byte in both directions. */
+/** A TCP relay that records every byte in both directions (and passes half-closes through). */
 export async function tapRelay(targetPort: number): Promise<Tap> {
-  const tap: Tap = { port: 0, toServer: [], toClient: [], server: net.createServer() };
-  tap.server.on('connection', (client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true });
+  const tap: Tap = {
+    port: 0,
+    toServer: [],
+    toClient: [],
+    server,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return close(server);
+    },
+  };
+  server.on('connection', (client) => {
+    const upstream = net.connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.add(client).add(upstream);
     client.on('data', (d: Buffer) => tap.toServer.push(d));
     upstream.on('data', (d: Buffer) => tap.toClient.push(d));
     client.pipe(upstream);
