@@ -15,8 +15,16 @@ function speaksHttp2(check: FieldChecker, options: Record<string, AnyMessage> | 
   return !!decoded.explicit_http_config?.http2_protocol_options;
 }
 
-/** `cluster` must be the message as sent (decoded without defaults). */
+/**
+ * `cluster` must be the message as sent (decoded without defaults). The EDS name it
+ * asks for comes back beside the config: the proxy keys endpoints by cluster name.
+ */
 export function translateCluster(check: FieldChecker, cluster: Cluster) {
+  const edsServiceName = cluster.type === 'EDS' ? cluster.eds_cluster_config?.service_name || cluster.name : undefined;
+  return { config: clusterConfig(check, cluster), ...(edsServiceName ? { edsServiceName } : {}) };
+}
+
+function clusterConfig(check: FieldChecker, cluster: Cluster) {
   rejectUnsupported(check, cluster, [
     'name', 'type', 'cluster_discovery_type', 'eds_cluster_config', 'load_assignment', 'lb_policy', 'connect_timeout', 'transport_socket',
     'typed_extension_protocol_options', 'circuit_breakers', 'outlier_detection',

@@ -4,3 +4,4 @@ export { translateEndpoints } from './endpoints';
 export { translateListener } from './listener';
 export { translateRouteConfiguration } from './route';
 export { translateSecret } from './secret';
+export { XdsProxyConfig, type XdsProxyConfigEvents, type XdsProxyConfigOptions } from './xds-config';

@@ -17,9 +17,10 @@ const settings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system'
 
 function translateAll(snapshot: Snapshot) {
   const byType = (type: ResourceType<unknown>) => [...(snapshot.get(type.typeUrl)?.resources.values() ?? [])].map((r) => type.decode(r.any).value);
+  const unwrapClusters = (items: unknown[]) => items.map((c) => (c as { config: unknown }).config);
   const [secrets, clusters, endpoints, listeners, routes] = PROXY_RESOURCE_TYPES.map(byType);
   // The workload certificate is the proxy's own (its key never leaves the pod), not pushed over xDS.
-  return { listeners, routes, clusters, endpoints, secrets: [...secrets!, { name: 'default', tlsCertificate: { certChainPem: PEM, privateKeyPem: KEY } }] };
+  return { listeners, routes, clusters: unwrapClusters(clusters!), endpoints, secrets: [...secrets!, { name: 'default', tlsCertificate: { certChainPem: PEM, privateKeyPem: KEY } }] };
 }
 
 test.each(['frontend-1', 'reviews-v1', 'reviews-v2', 'ratings-1'])('%s: the control plane\'s snapshot becomes a valid proxy config', (name) => {

@@ -13,7 +13,8 @@ import type { Decoded, ResourceType } from './resource-type';
 export interface AdsClientOptions {
   /** gRPC target of the management server, e.g. `127.0.0.1:15010`. */
   target: string;
-  credentials: grpc.ChannelCredentials;
+  /** A function is called at every (re)connect: rotated client certificates take effect there. */
+  credentials: grpc.ChannelCredentials | (() => grpc.ChannelCredentials);
   channelOptions?: grpc.ChannelOptions;
   node: { id: string; cluster?: string; metadata?: Record<string, unknown> };
   protocol?: 'sotw' | 'delta';
@@ -60,6 +61,9 @@ interface TypeState {
   lastNack?: TypeClientStatus['lastNack'];
 }
 
+/** Built on first use: loading Envoy's protos waits until a client connects. */
+let AdsChannel: grpc.ServiceClientConstructor | undefined;
+
 type Stream = grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
 
 /**
@@ -69,7 +73,7 @@ type Stream = grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | grp
  * reconnects with backoff and resumes with the versions it holds.
  */
 export class AdsClient extends EventEmitter<AdsClientEvents> {
-  private readonly client: grpc.Client;
+  private client: grpc.Client | undefined;
   private readonly types = new Map<string, TypeState>();
   private readonly backoff: Backoff;
   private readonly protocol: 'sotw' | 'delta';
@@ -80,8 +84,6 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
 
   constructor(private readonly options: AdsClientOptions) {
     super();
-    const Client = grpc.makeGenericClientConstructor(adsServiceDefinition(), 'AggregatedDiscoveryService');
-    this.client = new Client(options.target, options.credentials, options.channelOptions);
     this.protocol = options.protocol ?? 'sotw';
     this.backoff = new Backoff(options.backoff);
     for (const type of options.types) {
@@ -98,7 +100,7 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     clearTimeout(this.reconnectTimer);
     this.stream?.cancel();
     this.stream = undefined;
-    this.client.close();
+    this.client?.close();
   }
 
   /** Replace the subscription for a type: names, or `'*'` for all. */
@@ -144,11 +146,22 @@ export class AdsClient extends EventEmitter<AdsClientEvents> {
     return state;
   }
 
+  /** One channel for static credentials; a fresh one per connection when they rotate. */
+  private channel(): grpc.Client {
+    const { credentials } = this.options;
+    if (this.client && typeof credentials !== 'function') return this.client;
+    this.client?.close();
+    AdsChannel ??= grpc.makeGenericClientConstructor(adsServiceDefinition(), 'AggregatedDiscoveryService');
+    this.client = new AdsChannel(this.options.target, typeof credentials === 'function' ? credentials() : credentials, this.options.channelOptions);
+    return this.client;
+  }
+
   private connect(): void {
     this.nodeSent = false;
+    const client = this.channel();
     const metadata = this.options.metadata?.() ?? new grpc.Metadata();
     const method = this.protocol === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources';
-    const stream = (this.client as unknown as Record<string, (m: grpc.Metadata) => Stream>)[method]!.call(this.client, metadata);
+    const stream = (client as unknown as Record<string, (m: grpc.Metadata) => Stream>)[method]!.call(client, metadata);
     this.stream = stream;
     stream.on('data', (response: DiscoveryResponse | DeltaDiscoveryResponse) => {
       this.backoff.reset();
