@@ -18,8 +18,18 @@ export interface CertificateAuthorityOptions {
   maxTtlSeconds?: number;
   /** Roots trusted besides the signing CA's own (e.g. the other roots in root-cert.pem). */
   additionalRootsPem?: string[];
+  /** A root rotation in progress, as saved by `rootRotationState()` (e.g. through the CA dir). */
+  rootRotation?: RootRotationState;
   /** Injectable for tests. */
   clock?: () => Date;
+}
+
+/** What a root rotation in progress needs to survive a restart. */
+export interface RootRotationState {
+  /** Phase "trusting-new-root": the CA that will sign after `switchToNewRoot`. */
+  next?: SigningCa;
+  /** Phase "issuing-from-new-root": the old root, trusted until `retireOldRoot`. */
+  retiringRootPem?: string;
 }
 
 export interface IssuedCertificate extends IssuedSvid {
@@ -65,7 +75,19 @@ export class CertificateAuthority {
       if (!cert.ca || !cert.checkIssued(cert)) throw new Error(`additionalRootsPem: "${cert.subject}" is not a self-signed CA certificate`);
     }
     const issuer = await Issuer.load(signing);
-    return new CertificateAuthority(issuer, options.trustDomain, defaultTtl, maxTtl, additional, options.clock ?? (() => new Date()));
+    const ca = new CertificateAuthority(issuer, options.trustDomain, defaultTtl, maxTtl, additional, options.clock ?? (() => new Date()));
+    const { next, retiringRootPem } = options.rootRotation ?? {};
+    if (next && retiringRootPem) throw new Error('rootRotation: holds both "next" and "retiringRootPem"; a rotation is in one phase at a time');
+    if (next) {
+      ca.next = await Issuer.load(next, 'rootRotation.next');
+      ca.bundle = uniqueCertificates([...ca.bundle, ca.next.rootPem]);
+    }
+    if (retiringRootPem) {
+      parseCertificates(retiringRootPem, 'rootRotation.retiringRootPem');
+      ca.retiring = retiringRootPem;
+      ca.bundle = uniqueCertificates([...ca.bundle, retiringRootPem]);
+    }
+    return ca;
   }
 
   /** Roots to trust, one PEM each. */
@@ -110,6 +132,13 @@ export class CertificateAuthority {
       throw new InvalidRequestError(`CSR: requests ${csr.requestedUris.length} URI SANs; an X.509-SVID has exactly one`);
     }
     return this.issue(csr.publicKey, { identity: authenticated, ttlSeconds: options.ttlSeconds });
+  }
+
+  /** Save this (with `signingCa()` and `trustBundlePem()`) after every rotation step. */
+  rootRotationState(): RootRotationState {
+    if (this.next) return { next: { certPem: this.next.certPem, keyPem: this.next.keyPem, chainPem: [...this.next.chainPem] } };
+    if (this.retiring) return { retiringRootPem: this.retiring };
+    return {};
   }
 
   rootRotationPhase(): RootRotationPhase {

@@ -3,8 +3,12 @@
 //   ca-key.pem     its private key (mode 0600)
 //   cert-chain.pem ca-cert.pem then its issuers up to the root (optional when ca-cert is the root)
 //   root-cert.pem  trusted roots: the one anchoring cert-chain.pem, plus any others to trust
+// and, only while a root rotation is in progress (see CertificateAuthority):
+//   next/          the next signing CA, same layout ("trusting-new-root" phase)
+//   retiring-root-cert.pem  the old root until it is retired ("issuing-from-new-root" phase)
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { CertificateAuthority, RootRotationState } from './authority';
 import { createSelfSignedRoot } from './ca-certificates';
 import { Issuer, SigningCa } from './issuer';
 import { KeyAlgorithm, parsePrivateKey } from './keys';
@@ -15,12 +19,21 @@ export const CA_FILES = {
   key: 'ca-key.pem',
   chain: 'cert-chain.pem',
   roots: 'root-cert.pem',
+  nextDir: 'next',
+  retiringRoot: 'retiring-root-cert.pem',
 } as const;
 
 export interface CaDirectory {
   signing: SigningCa;
   /** Every root in root-cert.pem (pass as `additionalRootsPem` to the CertificateAuthority). */
   rootsPem: string[];
+  /** A root rotation in progress (pass as `rootRotation` to the CertificateAuthority). */
+  rootRotation?: RootRotationState;
+}
+
+/** Everything `saveCaToDir` needs to restore `ca` later, rotation phase included. */
+export function caDirectoryOf(ca: CertificateAuthority): CaDirectory {
+  return { signing: ca.signingCa(), rootsPem: ca.trustBundlePem(), rootRotation: ca.rootRotationState() };
 }
 
 export async function loadCaFromDir(dir: string): Promise<CaDirectory> {
@@ -50,7 +63,14 @@ export async function loadCaFromDir(dir: string): Promise<CaDirectory> {
   if (!roots.some((r) => r.fingerprint256 === issuer.root.fingerprint256)) {
     throw new Error(`${file(CA_FILES.roots)}: does not contain the root that ${CA_FILES.chain} ends with`);
   }
-  return { signing, rootsPem };
+  return { signing, rootsPem, rootRotation: await loadRootRotation(dir) };
+}
+
+async function loadRootRotation(dir: string): Promise<RootRotationState | undefined> {
+  const nextDir = path.join(dir, CA_FILES.nextDir);
+  if (await exists(path.join(nextDir, CA_FILES.cert))) return { next: (await loadCaFromDir(nextDir)).signing };
+  const retiringRootPem = await readOptional(path.join(dir, CA_FILES.retiringRoot));
+  return retiringRootPem ? { retiringRootPem } : undefined;
 }
 
 /** Writes all four files; the key is created with mode 0600 and every file is replaced atomically. */
@@ -60,6 +80,16 @@ export async function saveCaToDir(dir: string, ca: CaDirectory): Promise<void> {
   await writeAtomic(path.join(dir, CA_FILES.cert), ca.signing.certPem, 0o644);
   await writeAtomic(path.join(dir, CA_FILES.chain), joinPem([ca.signing.certPem, ...ca.signing.chainPem]), 0o644);
   await writeAtomic(path.join(dir, CA_FILES.roots), joinPem(ca.rootsPem), 0o644);
+  const { next, retiringRootPem } = ca.rootRotation ?? {};
+  const nextDir = path.join(dir, CA_FILES.nextDir);
+  if (next) {
+    const nextRoot = next.chainPem.length ? next.chainPem[next.chainPem.length - 1] : next.certPem;
+    await saveCaToDir(nextDir, { signing: next, rootsPem: [nextRoot] });
+  } else {
+    await fs.rm(nextDir, { recursive: true, force: true });
+  }
+  if (retiringRootPem) await writeAtomic(path.join(dir, CA_FILES.retiringRoot), retiringRootPem, 0o644);
+  else await fs.rm(path.join(dir, CA_FILES.retiringRoot), { force: true });
 }
 
 /** Loads the CA in `dir`, or creates a self-signed root there if the directory has no CA yet. */

@@ -2,7 +2,19 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { CA_FILES, CertificateAuthority, createIntermediateCa, createSelfSignedRoot, generateKeyPair, initCaDir, joinPem, loadCaFromDir } from '../src';
+import {
+  CA_FILES,
+  caDirectoryOf,
+  CaDirectory,
+  CertificateAuthority,
+  createIntermediateCa,
+  createSelfSignedRoot,
+  generateKeyPair,
+  initCaDir,
+  joinPem,
+  loadCaFromDir,
+  saveCaToDir,
+} from '../src';
 import { TRUST_DOMAIN, workload } from './helpers';
 
 describe('CA directory', () => {
@@ -66,6 +78,40 @@ describe('CA directory', () => {
     await expect(loadCaFromDir(dir)).rejects.toThrow(`${path.join(dir, CA_FILES.roots)}: does not contain the root`);
     await fs.writeFile(path.join(dir, CA_FILES.roots), 'not pem');
     await expect(loadCaFromDir(dir)).rejects.toThrow(`${path.join(dir, CA_FILES.roots)}: holds no PEM certificate`);
+  });
+
+  it('keeps a root rotation in progress across restarts', async () => {
+    const open = (d: CaDirectory) => CertificateAuthority.create(d.signing, { trustDomain: TRUST_DOMAIN, additionalRootsPem: d.rootsPem, rootRotation: d.rootRotation });
+    let ca = await open(await initCaDir(dir, { trustDomain: TRUST_DOMAIN }));
+    const restart = async () => {
+      await saveCaToDir(dir, caDirectoryOf(ca));
+      ca = await open(await loadCaFromDir(dir));
+    };
+    const issuedBy = async (rootPem: string) => {
+      const issued = await ca.issue((await generateKeyPair()).publicKeyPem, { identity: workload('web') });
+      return new X509Certificate(issued.certPem).verify(new X509Certificate(rootPem).publicKey);
+    };
+    const [oldRoot] = ca.trustBundlePem();
+
+    await ca.beginRootRotation();
+    const newRoot = ca.trustBundlePem()[1];
+    await restart();
+    expect(ca.rootRotationPhase()).toBe('trusting-new-root');
+    expect(ca.trustBundlePem()).toEqual([oldRoot, newRoot]);
+    expect(await issuedBy(oldRoot)).toBe(true);
+    expect((await fs.stat(path.join(dir, CA_FILES.nextDir, CA_FILES.key))).mode & 0o777).toBe(0o600);
+
+    ca.switchToNewRoot();
+    await restart();
+    expect(ca.rootRotationPhase()).toBe('issuing-from-new-root');
+    expect(ca.trustBundlePem()).toEqual([newRoot, oldRoot]);
+    expect(await issuedBy(newRoot)).toBe(true);
+
+    ca.retireOldRoot();
+    await restart();
+    expect(ca.rootRotationPhase()).toBe('steady');
+    expect(ca.trustBundlePem()).toEqual([newRoot]);
+    expect(await fs.readdir(dir)).toEqual([CA_FILES.cert, CA_FILES.key, CA_FILES.chain, CA_FILES.roots].sort());
   });
 
   it('refuses to overwrite a lone key', async () => {
