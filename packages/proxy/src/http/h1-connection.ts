@@ -9,6 +9,8 @@ import { Http1Exchange } from './h1-exchange';
 import { DownstreamInfo } from './request';
 import { writeLocalReply } from './local-reply';
 
+const BARE_LF_END = Buffer.from('\n\n');
+
 export class Http1ServerConnection {
   private head: Buffer | null = null;
   private parked: Buffer | null = null;
@@ -75,6 +77,8 @@ export class Http1ServerConnection {
     const limit = this.chain.hcm.maxRequestHeadersBytes;
     if (end < 0 || end > limit) {
       if (end > limit || buf.length > limit) return this.reject(new HttpParseError(431, 'request header fields too large'));
+      // A head with bare LF line endings would never complete: say so now instead of timing out.
+      if (end < 0 && buf.indexOf(BARE_LF_END) >= 0) return this.reject(new HttpParseError(400, 'bare LF in message head'));
       this.head = buf;
       if (!this.waitingForHead) {
         // Slow clients get requestHeadersTimeoutMs for the whole head, not per byte.
