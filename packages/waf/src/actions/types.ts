@@ -1,13 +1,8 @@
 import type { Rule } from '../engine/rule';
 
-export interface ActionParseContext {
-  /** Compiles a `t:` name; throws for unknown ones. */
-  readonly file: string;
-  readonly line: number;
-}
-
 /**
  * An action applies itself to the rule being built: metadata and flow actions set fields,
- * runtime actions (setvar, ctl …) append to `rule.actions`.
+ * runtime actions (setvar, ctl …) append to `rule.actions`. Errors are thrown as plain
+ * Errors; the parser adds the file and line.
  */
-export type ActionHandler = (rule: Rule, value: string | undefined, ctx: ActionParseContext) => void;
+export type ActionHandler = (rule: Rule, value: string | undefined) => void;

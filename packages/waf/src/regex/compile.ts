@@ -30,7 +30,7 @@ function trivial(translated: string, source: string, flags: number): Regex | und
   if (dotall && translated === '^.*$') {
     return { source, engine: 're2', test: () => true, exec: (input) => [input] };
   }
-  const m = /^(\^?)([A-Za-z0-9_ ,:;=\/-]+)$/.exec(translated);
+  const m = /^(\^?)([A-Za-z0-9_ ,:;=/-]+)$/.exec(translated);
   if (!m) return undefined;
   const fold = (flags & RE2JS.CASE_INSENSITIVE) !== 0;
   const literal = fold ? m[2]!.toLowerCase() : m[2]!;

@@ -144,7 +144,7 @@ export class SecLangParser {
       case 'secruleupdatetargetbymsg':
         return this.updateTargets(this.allRules().filter((r) => r.msg?.text === a[0]), a[1] ?? '', a[2]);
       case 'secruleupdateactionbyid':
-        return this.updateActions(d, a[0] ?? '', a[1] ?? '');
+        return this.updateActions(a[0] ?? '', a[1] ?? '');
       default:
         if (ACCEPTED_NOOP.has(name)) return;
         if (name.startsWith('sec')) {
@@ -169,21 +169,7 @@ export class SecLangParser {
     const rule = blankRule('', 0);
     const tnames: string[] = [];
     const tfns: Transformation[] = [];
-    for (const { name, value } of splitActions(text)) {
-      if (name.toLowerCase() === 't') {
-        if (value?.toLowerCase() === 'none') {
-          tnames.length = 0;
-          tfns.length = 0;
-        } else {
-          tnames.push(value!.toLowerCase());
-          tfns.push(transformation(value));
-        }
-        continue;
-      }
-      const handler = getAction(name);
-      if (!handler) throw new Error(`unknown action "${name}"`);
-      handler(rule, value, { file: '', line: 0 });
-    }
+    this.applyActions(rule, text, tnames, tfns);
     if (!rule.explicitPhase) throw new Error('SecDefaultAction must name a phase');
     if (!rule.disruptive) throw new Error('SecDefaultAction must name a disruptive action');
     this.defaults.set(rule.phase, {
@@ -214,7 +200,7 @@ export class SecLangParser {
     rule.operator = this.operator(operatorText, d);
     const tnames: string[] = [];
     const tfns: Transformation[] = [];
-    this.applyActions(rule, actionText, d, tnames, tfns);
+    this.applyActions(rule, actionText, tnames, tfns);
 
     const starter = this.openChain ? (this.openChain.parent ?? this.openChain) : undefined;
     if (starter) {
@@ -242,7 +228,7 @@ export class SecLangParser {
     if (rule.chainStarter && starter) rule.parent = starter;
   }
 
-  private applyActions(rule: Rule, text: string, d: Directive, tnames: string[], tfns: Transformation[]): void {
+  private applyActions(rule: Rule, text: string, tnames: string[], tfns: Transformation[]): void {
     for (const { name, value } of splitActions(text)) {
       if (name.toLowerCase() === 't') {
         if (value?.toLowerCase() === 'none') {
@@ -257,7 +243,7 @@ export class SecLangParser {
       }
       const handler = getAction(name);
       if (!handler) throw new Error(`unknown action "${name}"`);
-      handler(rule, value, { file: d.file, line: d.line });
+      handler(rule, value);
     }
   }
 
@@ -330,13 +316,13 @@ export class SecLangParser {
     }
   }
 
-  private updateActions(d: Directive, idText: string, actions: string): void {
+  private updateActions(idText: string, actions: string): void {
     for (const rule of this.rulesById(idText)) {
       const tnames: string[] = [];
       const tfns: Transformation[] = [];
       const hadReset = rule.resetTransformations;
       // Runtime actions given here are added to the rule's; metadata and disruptive ones replace.
-      this.applyActions(rule, actions, d, tnames, tfns);
+      this.applyActions(rule, actions, tnames, tfns);
       if (rule.resetTransformations && !hadReset) this.setTransformations(rule, [], [], tnames, tfns);
       else if (tnames.length) this.setTransformations(rule, rule.transformationNames, rule.transformations, tnames, tfns);
     }
