@@ -1,13 +1,13 @@
 // The mesh CA: issues X.509-SVIDs for authenticated workloads and owns the trust bundle,
 // including a root rotation in three explicit steps.
 import { KeyObject, X509Certificate } from 'node:crypto';
-import { createSelfSignedRoot } from './ca-certificates';
+import { checkTtlSeconds, createSelfSignedRoot } from './ca-certificates';
 import { parseAndVerifyCsr } from './csr';
 import { IdentityMismatchError, InvalidRequestError } from './errors';
 import { Issuer, SigningCa } from './issuer';
-import { KeyAlgorithm, parsePublicKey } from './keys';
+import { assertWorkloadKey, KeyAlgorithm, parsePublicKey } from './keys';
 import { parseCertificates, splitPemCertificates } from './pem';
-import { formatWorkloadId, parseSpiffeId, validateTrustDomain, WorkloadIdentity } from './spiffe-id';
+import { formatWorkloadId, validateTrustDomain, WorkloadIdentity } from './spiffe-id';
 import { DEFAULT_SVID_TTL_SECONDS, IssuedSvid, issueSvid } from './svid';
 
 export interface CertificateAuthorityOptions {
@@ -68,8 +68,8 @@ export class CertificateAuthority {
 
   static async create(signing: SigningCa, options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
     validateTrustDomain(options.trustDomain);
-    const defaultTtl = positive(options.defaultTtlSeconds ?? DEFAULT_SVID_TTL_SECONDS, 'defaultTtlSeconds');
-    const maxTtl = positive(options.maxTtlSeconds ?? 7 * 24 * 3600, 'maxTtlSeconds');
+    const defaultTtl = checkTtlSeconds(options.defaultTtlSeconds ?? DEFAULT_SVID_TTL_SECONDS, 'CertificateAuthority defaultTtlSeconds');
+    const maxTtl = checkTtlSeconds(options.maxTtlSeconds ?? 7 * 24 * 3600, 'CertificateAuthority maxTtlSeconds');
     const additional = (options.additionalRootsPem ?? []).flatMap(splitPemCertificates);
     for (const cert of parseCertificatesIfAny(additional, 'additionalRootsPem')) {
       if (!cert.ca || !cert.checkIssued(cert)) throw new Error(`additionalRootsPem: "${cert.subject}" is not a self-signed CA certificate`);
@@ -97,7 +97,7 @@ export class CertificateAuthority {
 
   /** The CA currently signing, e.g. to save it with `saveCaToDir`. */
   signingCa(): SigningCa {
-    return { certPem: this.issuer.certPem, keyPem: this.issuer.keyPem, chainPem: [...this.issuer.chainPem] };
+    return this.issuer.toSigningCa();
   }
 
   /** Issues a certificate for a public key (PEM or KeyObject) the caller holds the private half of. */
@@ -124,7 +124,7 @@ export class CertificateAuthority {
     const authenticatedId = formatWorkloadId(authenticated);
     const csr = await parseAndVerifyCsr(csrPem);
     for (const uri of csr.requestedUris) {
-      if (!sameSpiffeId(uri, authenticatedId)) {
+      if (uri !== authenticatedId) {
         throw new IdentityMismatchError(`CSR requests identity ${uri} but the caller is authenticated as ${authenticatedId}`);
       }
     }
@@ -136,7 +136,7 @@ export class CertificateAuthority {
 
   /** Save this (with `signingCa()` and `trustBundlePem()`) after every rotation step. */
   rootRotationState(): RootRotationState {
-    if (this.next) return { next: { certPem: this.next.certPem, keyPem: this.next.keyPem, chainPem: [...this.next.chainPem] } };
+    if (this.next) return { next: this.next.toSigningCa() };
     if (this.retiring) return { retiringRootPem: this.retiring };
     return {};
   }
@@ -192,25 +192,12 @@ export class CertificateAuthority {
 
 function publicKeyOf(input: string | KeyObject): KeyObject {
   try {
-    return parsePublicKey(input, 'workload public key');
+    const key = parsePublicKey(input, 'workload public key');
+    assertWorkloadKey(key);
+    return key;
   } catch (err) {
     throw new InvalidRequestError((err as Error).message);
   }
-}
-
-function sameSpiffeId(a: string, b: string): boolean {
-  try {
-    const pa = parseSpiffeId(a);
-    const pb = parseSpiffeId(b);
-    return pa.trustDomain === pb.trustDomain && pa.segments.join('/') === pb.segments.join('/');
-  } catch {
-    return false;
-  }
-}
-
-function positive(value: number, what: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`CertificateAuthority ${what}: must be a positive number of seconds (got ${String(value)})`);
-  return value;
 }
 
 function parseCertificatesIfAny(pems: string[], what: string): X509Certificate[] {

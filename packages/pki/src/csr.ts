@@ -3,7 +3,7 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { CsrError } from './errors';
-import { parsePrivateKey, toWebSigningKey } from './keys';
+import { assertWorkloadKey, parsePrivateKey, toWebSigningKey } from './keys';
 import { formatWorkloadId, WorkloadIdentity } from './spiffe-id';
 
 export interface ParsedCsr {
@@ -14,8 +14,6 @@ export interface ParsedCsr {
 }
 
 const SAN_OID = '2.5.29.17';
-const MIN_RSA_BITS = 2048;
-const ACCEPTED_CURVES = new Set(['prime256v1', 'secp384r1']);
 
 export async function parseAndVerifyCsr(csrPem: string): Promise<ParsedCsr> {
   if (typeof csrPem !== 'string' || !csrPem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
@@ -28,7 +26,11 @@ export async function parseAndVerifyCsr(csrPem: string): Promise<ParsedCsr> {
     throw new CsrError(`CSR: cannot be parsed (${(err as Error).message})`);
   }
   const publicKey = csrPublicKey(csr);
-  checkKeyStrength(publicKey);
+  try {
+    assertWorkloadKey(publicKey);
+  } catch (err) {
+    throw new CsrError(`CSR: ${(err as Error).message}`);
+  }
   let signatureOk: boolean;
   try {
     signatureOk = await csr.verify();
@@ -48,14 +50,6 @@ function csrPublicKey(csr: x509.Pkcs10CertificateRequest): KeyObject {
   } catch (err) {
     throw new CsrError(`CSR: public key cannot be read (${(err as Error).message})`);
   }
-}
-
-function checkKeyStrength(key: KeyObject): void {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= MIN_RSA_BITS) return;
-  if (key.asymmetricKeyType === 'ec' && ACCEPTED_CURVES.has(details.namedCurve ?? '')) return;
-  const detail = details.modulusLength ? `${details.modulusLength} bits` : (details.namedCurve ?? 'unknown parameters');
-  throw new CsrError(`CSR: public key ${key.asymmetricKeyType} (${detail}) is not accepted (use EC P-256/P-384 or RSA ≥ ${MIN_RSA_BITS} bits)`);
 }
 
 function requestedUris(csr: x509.Pkcs10CertificateRequest): string[] {

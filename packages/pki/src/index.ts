@@ -3,7 +3,6 @@ export {
   formatWorkloadId,
   parseSpiffeId,
   parseWorkloadId,
-  sameWorkload,
   SpiffeIdError,
   validateTrustDomain,
 } from './spiffe-id';

@@ -60,6 +60,10 @@ export class Issuer {
     return new Issuer(cert, chain, normalize(ca.certPem), ca.chainPem.map(normalize), ca.keyPem, new x509.X509Certificate(cert.raw), signingKey);
   }
 
+  toSigningCa(): SigningCa {
+    return { certPem: this.certPem, keyPem: this.keyPem, chainPem: [...this.chainPem] };
+  }
+
   get root(): X509Certificate {
     return this.chain.length ? this.chain[this.chain.length - 1] : this.cert;
   }

@@ -81,6 +81,18 @@ export function parsePublicKey(input: string | KeyObject, what: string): KeyObje
   }
 }
 
+const MIN_RSA_BITS = 2048;
+const ACCEPTED_CURVES = new Set(['prime256v1', 'secp384r1']);
+
+/** Refuses keys we do not certify: anything but EC P-256/P-384 or RSA of at least 2048 bits. */
+export function assertWorkloadKey(key: KeyObject): void {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= MIN_RSA_BITS) return;
+  if (key.asymmetricKeyType === 'ec' && ACCEPTED_CURVES.has(details.namedCurve ?? '')) return;
+  const detail = details.modulusLength ? `${details.modulusLength} bits` : (details.namedCurve ?? 'unknown parameters');
+  throw new Error(`public key ${key.asymmetricKeyType} (${detail}) is not accepted (use EC P-256/P-384 or RSA ≥ ${MIN_RSA_BITS} bits)`);
+}
+
 /** A signing key usable by @peculiar/x509, with the algorithm it signs with. */
 export interface WebSigningKey {
   key: webcrypto.CryptoKey;

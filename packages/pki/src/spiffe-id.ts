@@ -81,7 +81,3 @@ export function parseWorkloadId(uri: string): WorkloadIdentity {
   }
   return { trustDomain, namespace: segments[1], serviceAccount: segments[3] };
 }
-
-export function sameWorkload(a: WorkloadIdentity, b: WorkloadIdentity): boolean {
-  return a.trustDomain === b.trustDomain && a.namespace === b.namespace && a.serviceAccount === b.serviceAccount;
-}

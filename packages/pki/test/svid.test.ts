@@ -9,6 +9,7 @@ import {
   CsrError,
   generateKeyPair,
   IdentityMismatchError,
+  InvalidRequestError,
   IssuerNotValidError,
   KeyAlgorithm,
 } from '../src';
@@ -123,6 +124,13 @@ describe('X.509-SVID issuance', () => {
 
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     await expect(ca.signCsr(await createCsr(weak), workload('web'))).rejects.toThrow(/rsa \(1024 bits\) is not accepted/);
+  });
+
+  it('refuses weak or unreadable public keys given directly', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+    await expect(ca.issue(weak, { identity: workload('web') })).rejects.toThrow(InvalidRequestError);
+    await expect(ca.issue(weak, { identity: workload('web') })).rejects.toThrow('public key rsa (1024 bits) is not accepted');
+    await expect(ca.issue('not a key', { identity: workload('web') })).rejects.toThrow(/^workload public key: not a valid PEM public key/);
   });
 
   it('rejects a negative TTL and shortens one above the maximum', async () => {
