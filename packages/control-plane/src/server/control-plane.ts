@@ -1,0 +1,187 @@
+import * as grpc from '@grpc/grpc-js';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials } from '@trellis/identity';
+import { CertificateAuthority, initCaDir, joinPem, parseWorkloadId, type WorkloadIdentity } from '@trellis/pki';
+import { AdsServer, SnapshotCache, type StreamAuthorizer } from '@trellis/xds';
+import type { MeshModel } from '../model/mesh';
+import { FileSource, formatFileDiagnostic, type FileDiagnostic } from '../sources/file-source';
+import { nodeIdOf } from '../translate/names';
+import type { MeshSettings } from '../translate/sidecar';
+import { mutualTlsServerCredentials } from './credentials';
+import { Pusher, type PushReport } from './pusher';
+import { formatProxyStatus, proxyStatus } from './status';
+import { WorkloadTokens } from './workload-tokens';
+
+export const CONTROL_PLANE_IDENTITY = { namespace: 'trellis-system', serviceAccount: 'trellis-control-plane' };
+
+export interface ControlPlaneOptions {
+  configDir: string;
+  /** CA material and workload tokens live here (created on first start). */
+  stateDir: string;
+  trustDomain?: string;
+  rootNamespace?: string;
+  defaultMtls?: 'STRICT' | 'PERMISSIVE';
+  /** host:port; port 0 picks a free one. */
+  xdsAddress?: string;
+  caAddress?: string;
+  adminAddress?: string;
+  log?: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+function listen(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<string> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(`${address.slice(0, address.lastIndexOf(':'))}:${port}`))),
+  );
+}
+
+/**
+ * The mesh control plane in one process: the file source feeding the mesh model,
+ * the pusher turning it into per-proxy snapshots, the ADS server (mTLS: only
+ * workloads the CA identified may connect, each only as itself), the CA's CSR
+ * service (TLS + bootstrap token), and a localhost admin endpoint.
+ */
+export class ControlPlane {
+  readonly cache = new SnapshotCache();
+  readonly ads: AdsServer;
+  private readonly source: FileSource;
+  private pusher!: Pusher;
+  private ca!: CertificateAuthority;
+  private tokens!: WorkloadTokens;
+  private rotator!: CertificateRotator;
+  private readonly xdsServer = new grpc.Server();
+  private readonly caServer = new grpc.Server();
+  private admin: http.Server | undefined;
+  private model!: MeshModel;
+  diagnostics: FileDiagnostic[] = [];
+  addresses = { xds: '', ca: '', admin: '' };
+  readonly trustDomain: string;
+  private readonly log: NonNullable<ControlPlaneOptions['log']>;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.trustDomain = options.trustDomain ?? 'cluster.local';
+    this.log = options.log ?? (() => undefined);
+    this.source = new FileSource(options.configDir);
+    this.ads = new AdsServer(this.cache, { controlPlaneId: 'trellis', authorize: this.authorize });
+  }
+
+  get caDir(): string {
+    return path.join(this.options.stateDir, 'ca');
+  }
+
+  tokenFile(workload: { name: string; namespace: string }): string {
+    return this.tokens.tokenFile(workload);
+  }
+
+  /** PEM roots proxies pin to authenticate the control plane before their first certificate. */
+  trustBundlePem(): string {
+    return joinPem(this.ca.trustBundlePem());
+  }
+
+  async start(): Promise<void> {
+    const ca = await initCaDir(this.caDir, { trustDomain: this.trustDomain });
+    this.ca = await CertificateAuthority.create(ca.signing, {
+      trustDomain: this.trustDomain,
+      additionalRootsPem: ca.rootsPem,
+      ...(ca.rootRotation ? { rootRotation: ca.rootRotation } : {}),
+    });
+    this.tokens = new WorkloadTokens(path.join(this.options.stateDir, 'tokens'), this.trustDomain);
+    this.applyLoad(this.source.load());
+    this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }));
+    this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id); });
+    this.ads.on('stream-close', (s) => { this.log('proxy disconnected', { node: s.node.id }); this.pusher.disconnect(s.node.id); });
+    this.source.on('change', (result) => {
+      this.applyLoad(result);
+      this.pusher.update(this.model);
+    });
+    this.source.watch();
+
+    const self: WorkloadIdentity = { trustDomain: this.trustDomain, ...CONTROL_PLANE_IDENTITY };
+    this.rotator = new CertificateRotator(localCredentialSource(this.ca, self));
+    await this.rotator.start();
+    this.ads.addTo(this.xdsServer);
+    addCertificateService(this.caServer, {
+      ca: this.ca,
+      authenticator: this.tokens,
+      onEvent: (event) => this.log(`certificate ${event.event}`, { ...event }),
+    });
+    this.addresses.xds = await listen(this.xdsServer, this.options.xdsAddress ?? '127.0.0.1:15010', mutualTlsServerCredentials(this.rotator));
+    this.addresses.ca = await listen(this.caServer, this.options.caAddress ?? '127.0.0.1:15012', rotatingServerCredentials(this.rotator));
+    this.addresses.admin = await this.startAdmin(this.options.adminAddress ?? '127.0.0.1:15014');
+    this.log('control plane ready', { ...this.addresses, trustDomain: this.trustDomain });
+  }
+
+  async stop(): Promise<void> {
+    this.source.close();
+    this.pusher?.close();
+    this.rotator?.stop();
+    this.xdsServer.forceShutdown();
+    this.caServer.forceShutdown();
+    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+  }
+
+  proxyStatus() {
+    return proxyStatus(this.ads.streamStatuses(), (node) => this.pusher.snapshotFor(node));
+  }
+
+  private settings(): MeshSettings {
+    return {
+      trustDomain: this.trustDomain,
+      rootNamespace: this.options.rootNamespace ?? 'trellis-system',
+      defaultMtls: this.options.defaultMtls ?? 'STRICT',
+      trustBundlePem: this.trustBundlePem(),
+    };
+  }
+
+  private applyLoad({ model, diagnostics }: { model: MeshModel; diagnostics: FileDiagnostic[] }): void {
+    this.model = model;
+    this.diagnostics = diagnostics;
+    for (const d of diagnostics) this.log(`config ${d.severity}`, { message: formatFileDiagnostic(d) });
+    this.tokens.sync(model.workloads);
+  }
+
+  /** A proxy speaks only for the workload its certificate names. */
+  private readonly authorize: StreamAuthorizer = (node, call) => {
+    const certificate = (call as unknown as { getAuthContext(): { sslPeerCertificate?: { subjectaltname?: string } } }).getAuthContext().sslPeerCertificate;
+    const uri = /URI:([^,\s]+)/.exec(certificate?.subjectaltname ?? '')?.[1];
+    if (!uri) return 'the xDS endpoint requires a workload certificate with a SPIFFE ID';
+    let peer: WorkloadIdentity;
+    try {
+      peer = parseWorkloadId(uri);
+    } catch (error) {
+      return `client certificate: ${(error as Error).message}`;
+    }
+    const workload = this.pusher.workloadOf(node.id);
+    if (!workload) return `node "${node.id}" names no workload in the mesh (expected <workload>.<namespace>)`;
+    if (peer.trustDomain !== this.trustDomain || peer.namespace !== workload.namespace || peer.serviceAccount !== workload.serviceAccount) {
+      return `certificate ${uri} may not speak for ${nodeIdOf(workload)} (service account ${workload.namespace}/${workload.serviceAccount})`;
+    }
+    return undefined;
+  };
+
+  private startAdmin(address: string): Promise<string> {
+    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://admin');
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body, null, 2));
+      };
+      if (url.pathname === '/ready') return json(200, { ready: true });
+      if (url.pathname === '/debug/proxy-status') {
+        if (url.searchParams.get('format') === 'text') {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          return res.end(formatProxyStatus(this.proxyStatus()) + '\n');
+        }
+        return json(200, this.proxyStatus());
+      }
+      if (url.pathname === '/debug/config') return json(200, { diagnostics: this.diagnostics.map(formatFileDiagnostic) });
+      json(404, { error: `no such endpoint ${url.pathname}; try /debug/proxy-status or /debug/config` });
+    });
+    this.admin = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(`${host}:${(server.address() as { port: number }).port}`));
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AuthenticationError, BootstrapTokenAuthenticator, type Authenticator } from '@trellis/identity';
+import type { WorkloadIdentity } from '@trellis/pki';
+import type { Workload } from '../model/mesh';
+import { nodeIdOf } from '../translate/names';
+
+/**
+ * Local mode's answer to projected ServiceAccount tokens: one random bootstrap
+ * token per workload, written 0600 under `<dir>/<node-id>.token` for that
+ * workload's proxy to present when it asks the CA for a certificate. Tokens
+ * survive restarts (the file is reused) and never appear in logs.
+ */
+export class WorkloadTokens implements Authenticator {
+  private authenticator: Authenticator = { authenticate: async () => { throw new AuthenticationError('unknown bootstrap token'); } };
+
+  constructor(
+    readonly dir: string,
+    private readonly trustDomain: string,
+  ) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  tokenFile(workload: Pick<Workload, 'name' | 'namespace'>): string {
+    return path.join(this.dir, `${nodeIdOf(workload)}.token`);
+  }
+
+  /** Make sure every workload has a token; forget tokens of workloads that are gone. */
+  sync(workloads: Workload[]): void {
+    const entries = workloads.map((w) => {
+      const file = this.tokenFile(w);
+      if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+      const identity: WorkloadIdentity = { trustDomain: this.trustDomain, namespace: w.namespace, serviceAccount: w.serviceAccount };
+      return { token: fs.readFileSync(file, 'utf8').trim(), ...identity };
+    });
+    this.authenticator = new BootstrapTokenAuthenticator(entries);
+  }
+
+  authenticate(token: string): Promise<WorkloadIdentity> {
+    return this.authenticator.authenticate(token);
+  }
+}

@@ -1,0 +1,1 @@
+export { Sidecar, WORKLOAD_CERT_SECRET, type SidecarOptions } from './sidecar';
