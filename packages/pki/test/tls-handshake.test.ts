@@ -1,5 +1,7 @@
-import { X509Certificate } from 'node:crypto';
-import { CertificateAuthority, createIntermediateCa, createSelfSignedRoot, verifySpiffePeer, WorkloadCredentials } from '../src';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { CertificateAuthority, createIntermediateCa, createSelfSignedRoot, generateKeyPair, verifySpiffePeer, WorkloadCredentials } from '../src';
+import { toWebSigningKey } from '../src/keys';
 import { credentialsFor, makeCa, TRUST_DOMAIN, workload } from './helpers';
 import { exchange } from './tls-peer';
 
@@ -126,5 +128,44 @@ describe('verifySpiffePeer', () => {
   it('rejects a peer whose root is not in the bundle', async () => {
     const other = await makeCa();
     expect(verifySpiffePeer(web.chainPem, other.trustBundlePem())).toMatchObject({ ok: false, code: 'untrusted' });
+  });
+});
+
+describe('verifySpiffePeer SAN rules (leaves our CA would never issue)', () => {
+  /** Signs a leaf with arbitrary SANs directly with the root key, bypassing the CA's rules. */
+  async function leafWithSans(names: { type: 'url' | 'dns'; value: string }[]): Promise<{ chainPem: string[]; bundlePem: string[] }> {
+    const root = await createSelfSignedRoot({ trustDomain: TRUST_DOMAIN });
+    const signer = await toWebSigningKey(createPrivateKey(root.keyPem), 'root key');
+    const leafKey = await generateKeyPair();
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: '4a01',
+      subject: 'CN=leaf',
+      issuer: new x509.X509Certificate(root.certPem).subjectName,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 3600_000),
+      publicKey: new x509.PublicKey(createPublicKey(leafKey.publicKeyPem).export({ type: 'spki', format: 'der' })),
+      signingKey: signer.key,
+      signingAlgorithm: signer.signingAlgorithm,
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.SubjectAlternativeNameExtension(names)],
+    });
+    return { chainPem: [leaf.toString('pem')], bundlePem: [root.certPem] };
+  }
+
+  it.each([
+    ['two URI SANs', [{ type: 'url', value: 'spiffe://cluster.local/ns/a/sa/b' }, { type: 'url', value: 'spiffe://cluster.local/ns/a/sa/c' }], /has 2 URI SANs/],
+    ['no URI SAN', [{ type: 'dns', value: 'web.default.svc' }], /has 0 URI SANs/],
+    ['a non-SPIFFE URI', [{ type: 'url', value: 'https://cluster.local/ns/a/sa/b' }], /not a valid SPIFFE ID/],
+    ['an invalid SPIFFE ID', [{ type: 'url', value: 'spiffe://cluster.local/ns/../sa/b' }], /not a valid SPIFFE ID/],
+  ] as const)('rejects a leaf with %s', async (_label, names, reason) => {
+    const { chainPem, bundlePem } = await leafWithSans([...names]);
+    expect(verifySpiffePeer(chainPem, bundlePem)).toMatchObject({ ok: false, code: 'bad-san', reason: expect.stringMatching(reason) });
+  });
+
+  it('accepts a DNS SAN beside the one SPIFFE ID', async () => {
+    const { chainPem, bundlePem } = await leafWithSans([
+      { type: 'dns', value: 'web.default.svc' },
+      { type: 'url', value: 'spiffe://cluster.local/ns/default/sa/web' },
+    ]);
+    expect(verifySpiffePeer(chainPem, bundlePem)).toMatchObject({ ok: true, spiffeId: 'spiffe://cluster.local/ns/default/sa/web' });
   });
 });
