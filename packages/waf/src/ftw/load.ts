@@ -50,9 +50,9 @@ function loadInput(input: Obj, where: string): FtwInput {
   let data: string | undefined;
   if (Array.isArray(input.data)) data = input.data.map((l) => str(l, `${where}.data`)).join('\r\n');
   else if (input.data !== undefined && input.data !== null) data = str(input.data, `${where}.data`);
-  let rawRequest: string | undefined;
-  if (input.encoded_request !== undefined) rawRequest = Buffer.from(str(input.encoded_request, `${where}.encoded_request`), 'base64').toString('latin1');
-  else if (input.raw_request !== undefined) rawRequest = str(input.raw_request, `${where}.raw_request`);
+  let rawRequest: Buffer | undefined;
+  if (input.encoded_request !== undefined) rawRequest = Buffer.from(str(input.encoded_request, `${where}.encoded_request`), 'base64');
+  else if (input.raw_request !== undefined) rawRequest = Buffer.from(str(input.raw_request, `${where}.raw_request`), 'utf8');
   return {
     method: str(input.method, `${where}.method`, 'GET'),
     uri: str(input.uri, `${where}.uri`, '/'),

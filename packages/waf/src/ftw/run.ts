@@ -27,10 +27,12 @@ export function buildRequest(input: FtwInput): Request {
   return { method: input.method, uri: input.uri, version: input.version, headers, body };
 }
 
-function parseRawRequest(raw: string): Request {
+/** Splits a raw request; the body is cut at Content-Length, as the server reads it. */
+function parseRawRequest(bytes: Buffer): Request {
+  const raw = bytes.toString('latin1');
   const split = /\r?\n\r?\n/.exec(raw);
   const head = split ? raw.slice(0, split.index) : raw;
-  const body = split ? raw.slice(split.index + split[0].length) : '';
+  let body = split ? raw.slice(split.index + split[0].length) : '';
   const [requestLine = '', ...lines] = head.split(/\r?\n/);
   const parts = requestLine.split(' ');
   const headers: [string, string][] = [];
@@ -38,6 +40,8 @@ function parseRawRequest(raw: string): Request {
     const colon = line.indexOf(':');
     if (colon > 0) headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
   }
+  const length = headers.find(([k]) => k.toLowerCase() === 'content-length')?.[1];
+  if (length !== undefined && /^\d+$/.test(length)) body = body.slice(0, Number(length));
   return {
     method: parts[0] ?? 'GET',
     uri: parts.slice(1, -1).join(' ') || '/',

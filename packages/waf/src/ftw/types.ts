@@ -17,8 +17,8 @@ export interface FtwInput {
   readonly headers: [string, string][];
   readonly data?: string;
   readonly stopMagic: boolean;
-  /** A whole HTTP request, sent as is (raw_request, or encoded_request base64-decoded). */
-  readonly rawRequest?: string;
+  /** A whole HTTP request's bytes, sent as is (raw_request UTF-8 encoded, or encoded_request base64-decoded). */
+  readonly rawRequest?: Buffer;
 }
 
 export interface FtwOutput {
