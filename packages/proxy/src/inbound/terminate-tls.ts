@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { DownstreamTls } from '../config/model';
 import { SecureContexts } from '../tls/contexts';
-import { checkPeerIdentity, spiffeIdOf } from '../tls/identity';
+import { verifyPeerIdentity } from '../tls/identity';
 import { Stats } from '../admin/stats';
 
 export type OnSecure = (socket: tls.TLSSocket, spiffeId: string | undefined) => void;
@@ -27,21 +27,19 @@ export class TlsTerminator {
     this.server.on('tlsClientError', (err) => {
       stats.inc('downstream_tls_handshake_failures_total', { ...labels, reason: tlsFailureReason(err) });
     });
+    const trustedCa = config.validationSecret ? contexts.trustedCa(config.validationSecret) : undefined;
     this.server.on('secureConnection', (socket: tls.TLSSocket) => {
       socket.on('error', () => socket.destroy());
       let spiffeId: string | undefined;
-      if (config.requireClientCert) {
-        const r = checkPeerIdentity(socket.getPeerCertificate(), config.matchSubjectAltNames);
+      // With an optional client certificate, an identity is used only if the chain verified.
+      if (trustedCa && (config.requireClientCert || socket.authorized)) {
+        const r = verifyPeerIdentity(socket.getPeerCertificate(true), trustedCa, config.matchSubjectAltNames);
         if ('error' in r) {
           stats.inc('downstream_tls_handshake_failures_total', { ...labels, reason: 'peer_identity' });
           socket.destroy();
           return;
         }
         spiffeId = r.id;
-      } else if (socket.authorized) {
-        // Optional client certificate: use the identity only if the chain verified.
-        const r = spiffeIdOf(socket.getPeerCertificate());
-        if ('id' in r) spiffeId = r.id;
       }
       stats.inc('downstream_tls_handshakes_total', labels);
       onSecure(socket, spiffeId);

@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Cluster } from '../config/model';
-import { checkPeerIdentity } from '../tls/identity';
+import { verifyPeerIdentity } from '../tls/identity';
 import { SecureContexts } from '../tls/contexts';
 import { Host } from '../balance/host';
 
@@ -56,8 +56,10 @@ export function connectUpstream(opts: ConnectOptions, done: (err: UpstreamConnec
     return;
   }
   let secureContext: tls.SecureContext;
+  let trustedCa: string;
   try {
     secureContext = opts.contexts.get(upstreamTls.certificateSecret, upstreamTls.validationSecret);
+    trustedCa = opts.contexts.trustedCa(upstreamTls.validationSecret);
   } catch (e) {
     // No socket yet: report synchronously-safe on the next tick so callers see one code path.
     clearTimeout(timer);
@@ -78,7 +80,7 @@ export function connectUpstream(opts: ConnectOptions, done: (err: UpstreamConnec
     rejectUnauthorized: true,
     // Replaces DNS hostname checking: mesh certificates name workloads by SPIFFE ID.
     checkServerIdentity: (_name, cert) => {
-      const r = checkPeerIdentity(cert, expected);
+      const r = verifyPeerIdentity(cert, trustedCa, expected);
       return 'error' in r ? new Error(`secure naming: ${r.error}`) : undefined;
     },
   };

@@ -20,6 +20,13 @@ export class SecureContexts {
     return ctx;
   }
 
+  /** Trust bundle PEM of a validationContext secret. */
+  trustedCa(validationSecret: string): string {
+    const ca = this.view.secrets.get(validationSecret)?.validationContext;
+    if (!ca) throw new Error(`validation secret ${JSON.stringify(validationSecret)} is missing`);
+    return ca.trustedCaPem;
+  }
+
   /** PEM options for tls.createServer, which builds its own context and ignores `secureContext`. */
   options(certificateSecret: string, validationSecret: string | undefined): SecureContextOptions {
     const cert = this.view.secrets.get(certificateSecret)?.tlsCertificate;
