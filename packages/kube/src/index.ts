@@ -1,0 +1,3 @@
+export {
+  DEFAULT_INSTALL_OPTIONS, installObjects, renderInstall, renderUninstall, type InstallOptions, type KubeObject, type UninstallOptions,
+} from './install';
