@@ -1,26 +1,98 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { runXdsDemo } from './xds-demo';
+import * as path from 'node:path';
+import { runControlPlane } from './commands/control-plane';
+import { runMeshDemo } from './commands/demo';
+import { runProxy } from './commands/proxy';
+import { proxyStatusText } from './commands/proxy-status';
+import { runXdsDemo } from './commands/proxyless-demo';
+import { validateDirectory } from './commands/validate';
 
 const HELP = `trellis — a service mesh: mTLS, authorization and WAF beside every workload.
 
 Usage: trellis <command> [options]
 
 Commands:
-  demo            Run the local demo on 127.0.0.1 and print what happens.
-                    --port <n>   ADS server port (default 15010; 0 picks a free one)
-                    --once       exit after the demo's steps instead of staying up
-  help            Show this help.
+  demo             Run a local mesh on 127.0.0.1: control plane, sample apps, a proxy per app;
+                   send sample traffic and print what happened.
+                     --state-dir <dir>  where config, CA, tokens and logs go (default .trellis/demo)
+                     --base-port <n>    control plane ports n, n+2, n+4 (default 15010; 0 = any free)
+                     --once             exit after the sample traffic instead of staying up
+  control-plane    Run the control plane (xDS + CA) for a config directory.
+                     --config-dir <dir> (required)  --state-dir <dir> (default .trellis/control-plane)
+                     --xds <host:port> (127.0.0.1:15010)  --ca <host:port> (127.0.0.1:15012)
+                     --admin <host:port> (127.0.0.1:15014)  --trust-domain <td> (cluster.local)
+                     --default-mtls STRICT|PERMISSIVE (STRICT)
+  proxy            Run the proxy for one workload.
+                     --node <workload>.<namespace> (required)  --service-account <sa> (required)
+                     --bootstrap <file> (the control plane's <state-dir>/bootstrap.json)
+                     --admin-port <n>  --no-access-log
+  proxy-status     Show each connected proxy's sync state per xDS type.
+                     --admin <host:port> (127.0.0.1:15014)
+  validate <dir>   Check a config directory offline; exit 1 on errors.
+  proxyless-demo   Our xDS server steering a proxyless @grpc/grpc-js-xds client.
+                     --port <n> (ADS port, default 15010; 0 = any free)  --once
+  help             Show this help.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'demo': {
+      const { values } = parseArgs({ args: rest, options: { 'state-dir': { type: 'string', default: '.trellis/demo' }, 'base-port': { type: 'string', default: '15010' }, once: { type: 'boolean', default: false } } });
+      await runMeshDemo({ stateDir: path.resolve(values['state-dir']!), basePort: portOption('--base-port', values['base-port']!), once: values.once ?? false, out: (line) => console.log(line) });
+      return 0;
+    }
+    case 'control-plane': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          'config-dir': { type: 'string' }, 'state-dir': { type: 'string', default: '.trellis/control-plane' },
+          xds: { type: 'string', default: '127.0.0.1:15010' }, ca: { type: 'string', default: '127.0.0.1:15012' }, admin: { type: 'string', default: '127.0.0.1:15014' },
+          'trust-domain': { type: 'string', default: 'cluster.local' }, 'default-mtls': { type: 'string', default: 'STRICT' },
+        },
+      });
+      if (!values['config-dir']) throw new UsageError('control-plane: --config-dir is required');
+      const mtls = values['default-mtls'];
+      if (mtls !== 'STRICT' && mtls !== 'PERMISSIVE') throw new UsageError(`--default-mtls: "${mtls}" is not STRICT or PERMISSIVE`);
+      await runControlPlane({
+        configDir: path.resolve(values['config-dir']), stateDir: path.resolve(values['state-dir']!), xds: values.xds!, ca: values.ca!, admin: values.admin!,
+        trustDomain: values['trust-domain']!, defaultMtls: mtls,
+      });
+      return 0;
+    }
+    case 'proxy': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          node: { type: 'string' }, 'service-account': { type: 'string' }, bootstrap: { type: 'string', default: '.trellis/control-plane/bootstrap.json' },
+          'admin-port': { type: 'string' }, 'no-access-log': { type: 'boolean', default: false },
+        },
+      });
+      if (!values.node) throw new UsageError('proxy: --node <workload>.<namespace> is required');
+      if (!values['service-account']) throw new UsageError('proxy: --service-account is required');
+      await runProxy({
+        node: values.node, serviceAccount: values['service-account'], bootstrap: path.resolve(values.bootstrap!),
+        ...(values['admin-port'] === undefined ? {} : { adminPort: portOption('--admin-port', values['admin-port']) }),
+        accessLog: !values['no-access-log'],
+      });
+      return 0;
+    }
+    case 'proxy-status': {
+      const { values } = parseArgs({ args: rest, options: { admin: { type: 'string', default: '127.0.0.1:15014' } } });
+      process.stdout.write(await proxyStatusText(values.admin!));
+      return 0;
+    }
+    case 'validate': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      if (positionals.length !== 1) throw new UsageError('validate: give one config directory');
+      const { report, ok } = validateDirectory(path.resolve(positionals[0]!));
+      console.log(report);
+      return ok ? 0 : 1;
+    }
+    case 'proxyless-demo': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string', default: '15010' }, once: { type: 'boolean', default: false } } });
-      const port = Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number`);
-      await runXdsDemo({ port, once: values.once ?? false, log: (line) => console.log(line) });
+      await runXdsDemo({ port: portOption('--port', values.port!), once: values.once ?? false, log: (line) => console.log(line) });
       return 0;
     }
     case undefined:
@@ -36,11 +108,19 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+function portOption(flag: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag}: "${value}" is not a port number`);
+  return port;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (error: Error) => {
+  (error: Error & { code?: string }) => {
+    // parseArgs reports unknown or malformed options as ERR_PARSE_ARGS_*: those are usage errors too.
+    const usage = error instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS') === true;
     console.error(`trellis: ${error.message}`);
-    if (error instanceof UsageError) console.error('Run "trellis help" for the commands.');
-    process.exit(error instanceof UsageError ? 2 : 1);
+    if (usage) console.error('Run "trellis help" for the commands.');
+    process.exit(usage ? 2 : 1);
   },
 );

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 const MAIN = path.resolve(__dirname, '../dist/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
 
-test('demo --once shows a routed call, a weight change moving traffic and a NACK kept apart', () => {
-  const { status, stdout, stderr } = run('demo', '--once', '--port', '0');
+test('proxyless-demo --once shows a routed call, a weight change moving traffic and a NACK kept apart', () => {
+  const { status, stdout, stderr } = run('proxyless-demo', '--once', '--port', '0');
   expect(stderr).toBe('');
   expect(status).toBe(0);
   expect(stdout).toMatch(/10 calls to xds:\/\/\/greeter: greeter-v1 ×10/);
@@ -20,11 +20,36 @@ test('an unknown command or bad option is a usage error (exit 2) that says what 
   expect(unknown.status).toBe(2);
   expect(unknown.stderr).toContain('trellis: unknown command "deploy"');
   expect(unknown.stderr).toContain('trellis help');
-  const badPort = run('demo', '--port', 'abc');
+  const badPort = run('proxyless-demo', '--port', 'abc');
   expect(badPort.status).toBe(2);
   expect(badPort.stderr).toContain('--port: "abc" is not a port number');
 });
 
 test('help lists the commands', () => {
   expect(run('help').stdout).toContain('demo');
+});
+
+test('demo --once runs a real local mesh: mTLS identities, STRICT plaintext refusal, policy decisions, all proxies synced', () => {
+  const stateDir = require('node:fs').mkdtempSync(path.join(require('node:os').tmpdir(), 'trellis-demo-'));
+  const { status, stdout, stderr } = spawnSync(process.execPath, [MAIN, 'demo', '--once', '--base-port', '0', '--state-dir', stateDir], { encoding: 'utf8', timeout: 90_000 });
+  expect(stderr).toBe('');
+  expect(status).toBe(0);
+  expect(stdout).toMatch(/×3 200 from reviews-v1, which saw caller spiffe:\/\/cluster.local\/ns\/shop\/sa\/frontend/);
+  expect(stdout).toMatch(/×3 200 from reviews-v2, which saw caller spiffe:\/\/cluster.local\/ns\/shop\/sa\/frontend/);
+  expect(stdout).toMatch(/refused/);
+  expect(stdout).toMatch(/frontend → POST reviews +403 denied by no ALLOW policy matched/);
+  expect(stdout).toMatch(/frontend → GET  reviews\/admin +403 denied by ns\[shop\]-policy\[reviews-no-admin\]-rule\[0\]/);
+  expect(stdout).toMatch(/reviews  → GET  ratings +200 from ratings-1, which saw caller spiffe:\/\/cluster.local\/ns\/shop\/sa\/reviews/);
+  expect(stdout.match(/SYNCED {2}SYNCED {2}SYNCED {2}SYNCED {2}SYNCED/g)).toHaveLength(4);
+}, 120_000);
+
+test('validate reports errors with file, line, object and field, and exits 1', () => {
+  const dir = require('node:fs').mkdtempSync(path.join(require('node:os').tmpdir(), 'trellis-validate-'));
+  require('node:fs').writeFileSync(path.join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: s, namespace: x }\nspec: { ports: [{ name: http, port: 0 }] }\n');
+  const { status, stdout } = run('validate', dir);
+  expect(status).toBe(1);
+  expect(stdout).toContain('svc.yaml:1: error: Service x/s: spec.ports[0].port: must be an integer from 1 to 65535, got 0');
+  const ok = run('validate', path.resolve(__dirname, '../../../deploy/local/demo'));
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toMatch(/3 services, 4 workloads, 3 authorization policies, 0 peer authentications; 0 errors/);
 });

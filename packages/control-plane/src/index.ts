@@ -8,3 +8,6 @@ export { decodeDocument, supportedKinds } from './kinds/registry';
 export { FileSource, formatFileDiagnostic, type FileDiagnostic, type LoadResult } from './sources/file-source';
 export { sidecarSnapshot, type MeshSettings } from './translate/sidecar';
 export * from './translate/names';
+export { ControlPlane, CONTROL_PLANE_IDENTITY, type ControlPlaneOptions, type ProxyBootstrap } from './server/control-plane';
+export { formatProxyStatus, proxyStatus, type ProxyStatus, type ProxyTypeStatus, type SyncState } from './server/status';
+export { Pusher, type PushReport, type PushTiming } from './server/pusher';

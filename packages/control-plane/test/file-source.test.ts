@@ -16,9 +16,9 @@ const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, na
 test('the demo directory loads cleanly into one model', () => {
   const { model, diagnostics } = new FileSource(DEMO).load();
   expect(diagnostics.filter((d) => d.severity === 'error').map(formatFileDiagnostic)).toEqual([]);
-  expect(model.services.map((s) => `${s.namespace}/${s.name}:${s.ports.map((p) => `${p.port}/${p.protocol}`)}`)).toEqual(['shop/frontend:8080/http', 'shop/reviews:9080/http', 'shop/ratings:9090/grpc']);
+  expect(model.services.map((s) => `${s.namespace}/${s.name}:${s.ports.map((p) => `${p.port}/${p.protocol}`)}`)).toEqual(['shop/frontend:8080/http', 'shop/reviews:9080/http', 'shop/ratings:9090/http']);
   expect(model.workloads.map((w) => w.name)).toEqual(['frontend-1', 'reviews-v1', 'reviews-v2', 'ratings-1']);
-  expect(model.authorizationPolicies.map((p) => p.metadata.name)).toEqual(['reviews-readers', 'ratings-callers']);
+  expect(model.authorizationPolicies.map((p) => p.metadata.name)).toEqual(['reviews-readers', 'reviews-no-admin', 'ratings-callers']);
 });
 
 test('an invalid document is rejected with file, line, object and field; the rest loads', () => {

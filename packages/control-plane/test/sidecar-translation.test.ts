@@ -44,7 +44,7 @@ test('inbound: STRICT mTLS only, RBAC filters from the AuthorizationPolicy befor
   const { listener, httpConnectionManagers } = decoded.get(TypeUrl.Listener)!.get('inbound|9080') as ValidatedListener;
   expect(listener.filter_chains.map((c) => c.filter_chain_match?.transport_protocol)).toEqual(['tls']);
   const hcm = httpConnectionManagers.get(0)!;
-  expect(hcm.http_filters.map((f) => f.typed_config!.type_url.split('.').pop())).toEqual(['RBAC', 'Router']);
+  expect(hcm.http_filters.map((f) => f.typed_config!.type_url.split('.').pop())).toEqual(['RBAC', 'RBAC', 'Router']);
   const app = decoded.get(TypeUrl.Cluster)!.get('inbound|9080') as Cluster;
   expect(app.load_assignment!.endpoints[0]!.lb_endpoints[0]!.endpoint!.address!.socket_address).toMatchObject({ address: '127.0.0.1', port_value: 19081 });
 });

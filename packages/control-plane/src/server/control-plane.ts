@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials } from '@trellis/identity';
@@ -6,7 +7,7 @@ import { CertificateAuthority, initCaDir, joinPem, parseWorkloadId, type Workloa
 import { AdsServer, SnapshotCache, type StreamAuthorizer } from '@trellis/xds';
 import type { MeshModel } from '../model/mesh';
 import { FileSource, formatFileDiagnostic, type FileDiagnostic } from '../sources/file-source';
-import { nodeIdOf } from '../translate/names';
+import { nodeIdOf, spiffeId as spiffeIdOf } from '../translate/names';
 import type { MeshSettings } from '../translate/sidecar';
 import { mutualTlsServerCredentials } from './credentials';
 import { Pusher, type PushReport } from './pusher';
@@ -14,6 +15,18 @@ import { formatProxyStatus, proxyStatus } from './status';
 import { WorkloadTokens } from './workload-tokens';
 
 export const CONTROL_PLANE_IDENTITY = { namespace: 'trellis-system', serviceAccount: 'trellis-control-plane' };
+
+/** The file a local proxy starts from (`trellis proxy --bootstrap`). */
+export interface ProxyBootstrap {
+  xdsAddress: string;
+  caAddress: string;
+  adminAddress: string;
+  trustDomain: string;
+  controlPlaneId: string;
+  rootCertFile: string;
+  /** `<tokenDir>/<workload>.<namespace>.token` */
+  tokenDir: string;
+}
 
 export interface ControlPlaneOptions {
   configDir: string;
@@ -108,7 +121,31 @@ export class ControlPlane {
     this.addresses.xds = await listen(this.xdsServer, this.options.xdsAddress ?? '127.0.0.1:15010', mutualTlsServerCredentials(this.rotator));
     this.addresses.ca = await listen(this.caServer, this.options.caAddress ?? '127.0.0.1:15012', rotatingServerCredentials(this.rotator));
     this.addresses.admin = await this.startAdmin(this.options.adminAddress ?? '127.0.0.1:15014');
-    this.log('control plane ready', { ...this.addresses, trustDomain: this.trustDomain });
+    this.writeBootstrap();
+    this.log('control plane ready', { ...this.addresses, trustDomain: this.trustDomain, bootstrap: this.bootstrapFile });
+  }
+
+  get bootstrapFile(): string {
+    return path.join(this.options.stateDir, 'bootstrap.json');
+  }
+
+  /**
+   * What a local proxy needs to join: where the control plane listens, who it is,
+   * the root to authenticate it by, and where its bootstrap token is.
+   */
+  private writeBootstrap(): void {
+    const rootCertFile = path.join(this.options.stateDir, 'root-cert.pem');
+    fs.writeFileSync(rootCertFile, this.trustBundlePem());
+    const bootstrap: ProxyBootstrap = {
+      xdsAddress: this.addresses.xds,
+      caAddress: this.addresses.ca,
+      adminAddress: this.addresses.admin,
+      trustDomain: this.trustDomain,
+      controlPlaneId: spiffeIdOf(this.trustDomain, CONTROL_PLANE_IDENTITY.namespace, CONTROL_PLANE_IDENTITY.serviceAccount),
+      rootCertFile,
+      tokenDir: this.tokens.dir,
+    };
+    fs.writeFileSync(this.bootstrapFile, JSON.stringify(bootstrap, null, 2) + '\n');
   }
 
   async stop(): Promise<void> {

@@ -17,6 +17,10 @@ export interface MeshSettings {
 
 const isHttp = (protocol: PortProtocol) => protocol !== 'tcp';
 
+function http2Options(): object {
+  return { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': EnvoyType.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: {} } } };
+}
+
 /** The services whose ports a workload serves, with the workload port each maps to. */
 function inboundPorts(model: MeshModel, workload: Workload): Map<number, PortProtocol> {
   const ports = new Map<number, PortProtocol>();
@@ -104,6 +108,8 @@ function inboundResources(model: MeshModel, workload: Workload, settings: MeshSe
       message: {
         name: cluster, type: 'STATIC', connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
         load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', appPort) } }] }] },
+        // gRPC and h2c apps get HTTP/2 from their proxy, as they would from a direct client.
+        ...(protocol === 'grpc' || protocol === 'http2' ? { typed_extension_protocol_options: http2Options() } : {}),
       },
     });
   }
@@ -154,7 +160,7 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
           name, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: name }, connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
           transport_socket: upstreamTls(service, port, model, settings),
           // Proxies speak HTTP/2 to each other so many app requests share one mTLS connection.
-          typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': EnvoyType.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: {} } } },
+          typed_extension_protocol_options: http2Options(),
         },
       });
       endpoints.push({
