@@ -21,7 +21,7 @@ function literalPrefilter(re2Pattern: string): RegExp | undefined {
 
 /**
  * Patterns so simple that string operations answer them exactly: `^.*$` under DOTALL (always
- * matches, whole input) and a plain literal, optionally anchored at the start. They save a
+ * matches, whole input), `^$`, and a plain literal, optionally anchored at the start. They save a
  * re2js call (~2 µs) each; CRS evaluates `^.*$` on every header name.
  */
 function trivial(translated: string, source: string, flags: number): Regex | undefined {
@@ -29,6 +29,13 @@ function trivial(translated: string, source: string, flags: number): Regex | und
   const multiline = (flags & RE2JS.MULTILINE) !== 0;
   if (dotall && translated === '^.*$') {
     return { source, engine: 're2', test: () => true, exec: (input) => [input] };
+  }
+  if (translated === '^$') {
+    // An empty line: the empty input, or (multi-line) a line break at either end or doubled.
+    const empty = multiline
+      ? (input: string) => input === '' || input[0] === '\n' || input.endsWith('\n') || input.includes('\n\n')
+      : (input: string) => input === '';
+    return { source, engine: 're2', test: empty, exec: (input) => (empty(input) ? [''] : null) };
   }
   const m = /^(\^?)([A-Za-z0-9_ ,:;=/-]+)$/.exec(translated);
   if (!m) return undefined;

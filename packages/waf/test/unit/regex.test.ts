@@ -38,6 +38,9 @@ describe('PCRE → RE2 translation', () => {
   it('answers trivial patterns with string operations, with the same results', () => {
     expect(compilePcre('^.*$').exec('a\nb')).toEqual(['a\nb']);
     expect(compilePcre('^.*$').test('')).toBe(true);
+    for (const input of ['', 'a', '\na', 'a\n', 'a\n\nb', 'a\nb']) {
+      expect([input, compilePcre('^$').test(input)]).toEqual([input, compilePcre('(?:^$)').test(input)]);
+    }
     expect(compilePcre('^abc').test('x\nabc')).toBe(true);
     expect(compilePcre('^abc').test('xabc')).toBe(false);
     expect(compilePcre('abc').test('ABC')).toBe(false);
