@@ -45,11 +45,10 @@ const CTL: Record<string, (value: string) => RuntimeAction | undefined> = {
       tx.requestBodyLimit = n;
     };
   },
+  // REQUEST_BODY always holds the body here (as in libmodsecurity v3), so forcing it is a no-op.
   forcerequestbodyvariable: (v) => {
-    const on = onOff(v, 'forceRequestBodyVariable');
-    return (tx) => {
-      tx.forceRequestBodyVariable = on;
-    };
+    onOff(v, 'forceRequestBodyVariable');
+    return undefined;
   },
   ruleremovebyid: (v) => {
     const ranges = parseIdRanges(v);

@@ -66,7 +66,6 @@ export class Transaction implements OperatorContext, ValueVisitor {
   requestBodyAccess: boolean;
   requestBodyLimit: number;
   requestBodyProcessor: string | undefined;
-  forceRequestBodyVariable = false;
 
   /** Persistent collections opened by initcol, by name (IP, GLOBAL …). */
   readonly persistentRecords = new Map<string, PersistentRecord>();
