@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials } from '@trellis/identity';
 import { CertificateAuthority, initCaDir, joinPem, parseWorkloadId, type WorkloadIdentity } from '@trellis/pki';
-import { AdsServer, SnapshotCache, type StreamAuthorizer } from '@trellis/xds';
+import { AdsServer, SnapshotCache, TypeUrl, type StreamAuthorizer } from '@trellis/xds';
 import type { MeshModel } from '../model/mesh';
 import { FileSource, formatFileDiagnostic, type FileDiagnostic } from '../sources/file-source';
 import { nodeIdOf, spiffeId as spiffeIdOf } from '../translate/names';
@@ -102,6 +102,7 @@ export class ControlPlane {
     this.applyLoad(this.source.load());
     this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }));
     this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id); });
+    this.ads.on('ack', ({ nodeId, typeUrl }) => typeUrl === TypeUrl.RouteConfiguration && this.pusher.markReady(nodeId));
     this.ads.on('stream-close', (s) => { this.log('proxy disconnected', { node: s.node.id }); this.pusher.disconnect(s.node.id); });
     this.source.on('change', (result) => {
       this.applyLoad(result);

@@ -24,6 +24,8 @@ export interface PushReport {
 export class Pusher {
   private model: MeshModel;
   private readonly connected = new Set<string>();
+  /** Proxies that have accepted their listeners: only their workloads are offered as endpoints. */
+  private readonly ready = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private firstChangeAt: number | undefined;
   private changes = 0;
@@ -48,8 +50,16 @@ export class Pusher {
     this.pushTo(nodeId);
   }
 
+  /** The proxy accepted its listeners: start sending it traffic. */
+  markReady(nodeId: string): void {
+    if (this.ready.has(nodeId) || !this.connected.has(nodeId)) return;
+    this.ready.add(nodeId);
+    this.schedule();
+  }
+
   disconnect(nodeId: string): void {
     this.connected.delete(nodeId);
+    if (this.ready.delete(nodeId)) this.schedule();
   }
 
   update(model: MeshModel): void {
@@ -64,7 +74,7 @@ export class Pusher {
 
   snapshotFor(nodeId: string): Snapshot | undefined {
     const workload = this.workloadOf(nodeId);
-    return workload ? sidecarSnapshot(this.model, workload, this.settings) : undefined;
+    return workload ? sidecarSnapshot(this.model, workload, this.settings, (w) => this.ready.has(nodeIdOf(w))) : undefined;
   }
 
   close(): void {

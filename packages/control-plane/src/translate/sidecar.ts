@@ -145,7 +145,10 @@ function upstreamTls(service: Service, port: ServicePort, model: MeshModel, sett
   };
 }
 
-function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings) {
+/** Whether a workload can take mesh traffic now (its proxy is up); endpoints that cannot are left out. */
+export type Readiness = (workload: Workload) => boolean;
+
+function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness) {
   const clusters: ResourceInput[] = [];
   const endpoints: ResourceInput[] = [];
   const virtualHosts: object[] = [];
@@ -168,7 +171,7 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
         message: {
           cluster_name: name,
           endpoints: [{
-            lb_endpoints: backends.flatMap((w) => {
+            lb_endpoints: backends.filter(ready).flatMap((w) => {
               const target = workloadPort(w, port);
               return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
             }),
@@ -209,9 +212,9 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
 }
 
 /** Everything one sidecar needs, as one consistent snapshot. */
-export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: MeshSettings): Snapshot {
+export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness = () => true): Snapshot {
   const inbound = inboundResources(model, workload, settings);
-  const outbound = outboundResources(model, workload, settings);
+  const outbound = outboundResources(model, workload, settings, ready);
   return Snapshot.create({
     [TypeUrl.Secret]: { resources: [{ name: ROOT_CA_SECRET, message: { name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: settings.trustBundlePem } } } }] },
     [TypeUrl.Cluster]: { resources: [...inbound.clusters, ...outbound.clusters] },

@@ -22,6 +22,8 @@ export interface AdsServerOptions {
 export interface AdsServerEvents {
   'stream-open': [StreamStatusView];
   'stream-close': [StreamStatusView];
+  /** A client accepted a version of a type: the control plane's signal that config reached it. */
+  ack: [{ nodeId: string; typeUrl: string; version: string }];
 }
 
 /**
@@ -67,7 +69,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   }
 
   private register(protocol: 'sotw' | 'delta', call: grpc.ServerDuplexStream<unknown, unknown>): StreamStatus {
-    const status = new StreamStatus(this.nextStreamId++, protocol, call.getPeer());
+    const status = new StreamStatus(this.nextStreamId++, protocol, call.getPeer(), (s, typeUrl, version) => this.emit('ack', { nodeId: s.node.id, typeUrl, version }));
     this.streams.set(status.streamId, status);
     return status;
   }

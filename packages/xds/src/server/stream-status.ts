@@ -31,6 +31,7 @@ export class StreamStatus {
     readonly streamId: number,
     readonly protocol: 'sotw' | 'delta',
     readonly peer: string,
+    private readonly onAck: (status: StreamStatus, typeUrl: string, version: string) => void = () => undefined,
     readonly connectedAt = new Date(),
   ) {}
 
@@ -50,6 +51,7 @@ export class StreamStatus {
 
   acked(typeUrl: string, version: string): void {
     Object.assign(this.of(typeUrl), { lastAckedVersion: version, lastAckedAt: new Date() });
+    this.onAck(this, typeUrl, version);
   }
 
   nacked(typeUrl: string, version: string, nonce: string, message: string): void {
