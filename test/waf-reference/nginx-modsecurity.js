@@ -123,6 +123,7 @@ function rulesFileText(found, dir, options) {
   }
   if (options.after) parts.push(options.after);
   if (options.marker !== false) parts.push(MARKER_RULE);
+  if (options.extraConf) parts.push(options.extraConf);
   return parts.join('\n') + '\n';
 }
 
@@ -168,9 +169,11 @@ http {
     server_name localhost;
     ${modsec ? `modsecurity on;\n    modsecurity_rules_file ${dir}/modsecurity-rules.conf;` : ''}
     location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
+${
+  options.backend === 'return'
+    ? '      return 200 "ok\\n";'
+    : '      proxy_pass http://app;\n      proxy_http_version 1.1;\n      proxy_set_header Connection "";'
+}
     }
   }
 }
@@ -180,7 +183,10 @@ http {
 /**
  * Starts nginx (+ ModSecurity + CRS unless `modsecurity: false` / `crs: false`).
  * Options: before, after (extra directives around the CRS), paranoiaLevel, marker (default
- * true), debugLogLevel (default 0), startTimeoutMs.
+ * true), debugLogLevel (default 0), startTimeoutMs, backend ('proxy', the default: proxy_pass
+ * to a `return 200` server in the same nginx; 'return': answer in the location itself, which
+ * ends the request in nginx's rewrite phase, before ModSecurity reads the request body).
+ * `extraConf` is appended to the ModSecurity rules file verbatim (after the marker).
  * Resolves to a handle: { port, pid, dir, errorLog, rulesFile, send, bracket, stop }.
  */
 async function startReference(options = {}) {
