@@ -38,6 +38,9 @@ export interface ResponseHead {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
 const HEAD_END = Buffer.from('\r\n\r\n');
 const MAX_CONTENT_LENGTH = Number.MAX_SAFE_INTEGER;
 
@@ -47,135 +50,156 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
   return i < 0 ? -1 : i + 4;
 }
 
-function parseHeaderLines(lines: string[], errorStatus: 400 | 502): Headers {
-  const headers = new Headers();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line === '') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpParseError(errorStatus, `malformed header line ${JSON.stringify(line.slice(0, 40))}`);
-    const name = line.slice(0, colon);
+/** Bare CR, bare LF or NUL anywhere in a head: one scan instead of per-line checks. */
+const BAD_LINE_BREAK = /\r(?!\n)|(?<!\r)\n|\0/;
+
+/** What one pass over the header lines learns besides the headers themselves. */
+interface HeadFacts {
+  headers: Headers;
+  contentLength: number | undefined;
+  transferEncoding: string | undefined;
+  connection: string | undefined;
+  hasHost: boolean;
+}
+
+/** Parse header lines of `head` (no final CRLF CRLF) starting at `pos`. */
+function parseHeaderLines(head: string, pos: number, errorStatus: 400 | 502): HeadFacts {
+  if (BAD_LINE_BREAK.test(head)) throw new HttpParseError(errorStatus, 'bare CR/LF or NUL in message head');
+  const facts: HeadFacts = { headers: new Headers(), contentLength: undefined, transferEncoding: undefined, connection: undefined, hasHost: false };
+  while (pos < head.length) {
+    let eol = head.indexOf('\r\n', pos);
+    if (eol < 0) eol = head.length;
+    const first = head.charCodeAt(pos);
+    if (first === 0x20 || first === 0x09) throw new HttpParseError(errorStatus, 'obsolete header line folding');
+    const colon = head.indexOf(':', pos);
+    if (colon <= pos || colon > eol) throw new HttpParseError(errorStatus, `malformed header line ${JSON.stringify(head.slice(pos, Math.min(eol, pos + 40)))}`);
+    const name = head.slice(pos, colon);
     if (!TOKEN.test(name)) throw new HttpParseError(errorStatus, `invalid header name ${JSON.stringify(name.slice(0, 40))}`);
-    const value = line.slice(colon + 1).trim();
-    if (value.includes('\n') || value.includes('\r') || value.includes('\0')) {
-      throw new HttpParseError(errorStatus, `invalid character in header ${name}`);
+    const lower = name.toLowerCase();
+    const value = head.slice(colon + 1, eol).trim();
+    facts.headers.add(lower, value);
+    switch (lower) {
+      case 'content-length':
+        facts.contentLength = contentLength(value, facts.contentLength, errorStatus);
+        break;
+      case 'transfer-encoding':
+        facts.transferEncoding = facts.transferEncoding === undefined ? value : `${facts.transferEncoding}, ${value}`;
+        break;
+      case 'connection':
+        facts.connection = value.toLowerCase();
+        break;
+      case 'host':
+        facts.hasHost = true;
+        break;
     }
-    headers.add(name.toLowerCase(), value);
+    pos = eol + 2;
   }
-  return headers;
+  return facts;
 }
 
-function splitHead(head: string, errorStatus: 400 | 502): string[] {
-  const lines = head.split('\r\n');
-  for (const l of lines) {
-    if (l.includes('\n')) throw new HttpParseError(errorStatus, 'bare LF in message head');
-    if (l.length > 0 && (l[0] === ' ' || l[0] === '\t')) throw new HttpParseError(errorStatus, 'obsolete header line folding');
+/** Content-Length (possibly a list of equal values); any disagreement is an error. */
+function contentLength(value: string, previous: number | undefined, errorStatus: 400 | 502): number {
+  let length = previous;
+  for (const part of value.split(',')) {
+    const t = part.trim();
+    if (!/^\d{1,16}$/.test(t) || Number(t) > MAX_CONTENT_LENGTH) throw new HttpParseError(errorStatus, 'invalid Content-Length');
+    if (length !== undefined && length !== Number(t)) throw new HttpParseError(errorStatus, 'conflicting Content-Length values');
+    length = Number(t);
   }
-  return lines;
+  return length as number;
 }
 
-function contentLength(headers: Headers, errorStatus: 400 | 502): number | undefined {
-  let length: number | undefined;
-  headers.forEach((n, v) => {
-    if (n !== 'content-length') return;
-    for (const part of v.split(',')) {
-      const t = part.trim();
-      if (!/^\d{1,16}$/.test(t) || Number(t) > MAX_CONTENT_LENGTH) throw new HttpParseError(errorStatus, 'invalid Content-Length');
-      if (length !== undefined && length !== Number(t)) throw new HttpParseError(errorStatus, 'conflicting Content-Length values');
-      length = Number(t);
-    }
-  });
-  return length;
-}
-
-/** `chunked` must be the final coding; any other transfer coding is not supported. */
-function isChunked(headers: Headers, errorStatus: 400 | 502): boolean | undefined {
-  const te = headers.get('transfer-encoding');
-  if (te === undefined) return undefined;
-  const codings = te.toLowerCase().split(',').map((s) => s.trim());
-  if (codings.length !== 1 || codings[0] !== 'chunked') {
+/** `chunked` must be the only coding; any other transfer coding is not supported. */
+function isChunked(te: string | undefined, errorStatus: 400 | 502): boolean {
+  if (te === undefined) return false;
+  if (te.trim().toLowerCase() !== 'chunked') {
     throw new HttpParseError(errorStatus === 400 ? 501 : 502, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
   }
   return true;
 }
 
-function wantsKeepAlive(headers: Headers, minorVersion: number): boolean {
-  const conn = headers.get('connection')?.toLowerCase();
-  if (conn === undefined) return minorVersion >= 1;
-  if (conn.includes('close')) return false;
-  return minorVersion >= 1 || conn.includes('keep-alive');
+function wantsKeepAlive(connection: string | undefined, minorVersion: number): boolean {
+  if (connection === undefined) return minorVersion >= 1;
+  if (connection.includes('close')) return false;
+  return minorVersion >= 1 || connection.includes('keep-alive');
 }
 
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
-  const lines = splitHead(buf.toString('latin1', 0, end - 4), 400);
-  const parts = lines[0].split(' ');
-  if (parts.length !== 3) throw new HttpParseError(400, 'malformed request line');
-  const [method, target, version] = parts;
+  const head = buf.toString('latin1', 0, end - 4);
+  let lineEnd = head.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = head.length;
+  const sp1 = head.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : head.indexOf(' ', sp1 + 1);
+  const sp3 = sp2 < 0 ? -1 : head.indexOf(' ', sp2 + 1);
+  if (sp1 <= 0 || sp2 < 0 || sp2 > lineEnd || (sp3 >= 0 && sp3 < lineEnd)) {
+    throw new HttpParseError(400, 'malformed request line');
+  }
+  const method = head.slice(0, sp1);
+  const target = head.slice(sp1 + 1, sp2);
+  const version = head.slice(sp2 + 1, lineEnd);
   if (!TOKEN.test(method)) throw new HttpParseError(400, 'invalid method');
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') throw new HttpParseError(400, `unsupported version ${JSON.stringify(version.slice(0, 16))}`);
   if (target === '' || /[\s\0]/.test(target)) throw new HttpParseError(400, 'invalid request target');
   if (method === 'CONNECT') throw new HttpParseError(501, 'CONNECT is not supported');
   const minorVersion = version === 'HTTP/1.1' ? 1 : 0;
-  const headers = parseHeaderLines(lines, 400);
-  const chunked = isChunked(headers, 400);
-  const length = contentLength(headers, 400);
+  const facts = parseHeaderLines(head, lineEnd + 2, 400);
+  const chunked = isChunked(facts.transferEncoding, 400);
+  const length = facts.contentLength;
   if (chunked && length !== undefined) throw new HttpParseError(400, 'both Content-Length and Transfer-Encoding');
-  if (minorVersion === 1 && !headers.has('host')) throw new HttpParseError(400, 'missing Host header');
-  let framing: Framing = { kind: 'none' };
-  if (chunked) framing = { kind: 'chunked' };
+  if (minorVersion === 1 && !facts.hasHost) throw new HttpParseError(400, 'missing Host header');
+  let framing: Framing = NO_BODY;
+  if (chunked) framing = CHUNKED;
   else if (length !== undefined && length > 0) framing = { kind: 'length', length };
-  return { method, target, minorVersion, headers, framing, keepAlive: wantsKeepAlive(headers, minorVersion) };
+  return { method, target, minorVersion, headers: facts.headers, framing, keepAlive: wantsKeepAlive(facts.connection, minorVersion) };
 }
 
 export function parseResponseHead(buf: Buffer, end: number, requestMethod: string): ResponseHead {
-  const lines = splitHead(buf.toString('latin1', 0, end - 4), 502);
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
+  const head = buf.toString('latin1', 0, end - 4);
+  let lineEnd = head.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = head.length;
+  const m = STATUS_LINE.exec(head.slice(0, lineEnd));
   if (!m) throw new HttpParseError(502, 'malformed status line from upstream');
   const minorVersion = Number(m[1]);
   const status = Number(m[2]);
-  const headers = parseHeaderLines(lines, 502);
-  const chunked = isChunked(headers, 502);
-  const length = contentLength(headers, 502);
+  const facts = parseHeaderLines(head, lineEnd + 2, 502);
+  const chunked = isChunked(facts.transferEncoding, 502);
+  const length = facts.contentLength;
   let framing: Framing;
-  if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) framing = { kind: 'none' };
-  else if (chunked) framing = { kind: 'chunked' };
-  else if (length !== undefined) framing = length === 0 ? { kind: 'none' } : { kind: 'length', length };
+  if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) framing = NO_BODY;
+  else if (chunked) framing = CHUNKED;
+  else if (length !== undefined) framing = length === 0 ? NO_BODY : { kind: 'length', length };
   else framing = { kind: 'close' };
-  const keepAlive = wantsKeepAlive(headers, minorVersion) && framing.kind !== 'close';
-  return { status, reason: m[3] ?? '', minorVersion, headers, framing, keepAlive };
+  const keepAlive = wantsKeepAlive(facts.connection, minorVersion) && framing.kind !== 'close';
+  return { status, reason: m[3] ?? '', minorVersion, headers: facts.headers, framing, keepAlive };
 }
 
 /** Serialize a head for the next hop: hop-by-hop headers dropped, framing re-stated. */
-function serializeHeaders(out: string[], headers: Headers, framing: Framing): void {
+function serializeHeaders(headers: Headers, framing: Framing): string {
+  let out = '';
   headers.forEach((n, v) => {
-    if (!HOP_BY_HOP.has(n) && n !== 'content-length') out.push(n, ': ', v, '\r\n');
+    if (!HOP_BY_HOP.has(n) && n !== 'content-length') out += n + ': ' + v + '\r\n';
   });
-  if (framing.kind === 'chunked') out.push('transfer-encoding: chunked\r\n');
-  else if (framing.kind === 'length') out.push('content-length: ', String(framing.length), '\r\n');
+  if (framing.kind === 'chunked') out += 'transfer-encoding: chunked\r\n';
+  else if (framing.kind === 'length') out += 'content-length: ' + framing.length + '\r\n';
+  return out;
 }
 
 export function serializeRequestHead(method: string, target: string, headers: Headers, framing: Framing): Buffer {
-  const out = [method, ' ', target, ' HTTP/1.1\r\n'];
-  serializeHeaders(out, headers, framing);
-  if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-    if (framing.kind === 'none') out.push('content-length: 0\r\n');
-  }
-  out.push('\r\n');
-  return Buffer.from(out.join(''), 'latin1');
+  let out = method + ' ' + target + ' HTTP/1.1\r\n' + serializeHeaders(headers, framing);
+  if (framing.kind === 'none' && (method === 'POST' || method === 'PUT' || method === 'PATCH')) out += 'content-length: 0\r\n';
+  return Buffer.from(out + '\r\n', 'latin1');
 }
 
 export function serializeResponseHead(status: number, reason: string, headers: Headers, framing: Framing, close: boolean): Buffer {
-  const out = ['HTTP/1.1 ', String(status), ' ', reason, '\r\n'];
-  serializeHeaders(out, headers, framing);
-  if (framing.kind === 'none' && status >= 200 && status !== 204 && status !== 304 && !headers.has('content-length')) {
-    out.push('content-length: 0\r\n');
-  } else if (framing.kind === 'none' && headers.has('content-length')) {
+  let out = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n' + serializeHeaders(headers, framing);
+  if (framing.kind === 'none') {
+    const length = headers.get('content-length');
     // HEAD responses keep the length of the representation they describe.
-    out.push('content-length: ', headers.get('content-length') as string, '\r\n');
+    if (length !== undefined) out += 'content-length: ' + length + '\r\n';
+    else if (status >= 200 && status !== 204 && status !== 304) out += 'content-length: 0\r\n';
   }
-  if (close) out.push('connection: close\r\n');
-  out.push('\r\n');
-  return Buffer.from(out.join(''), 'latin1');
+  if (close) out += 'connection: close\r\n';
+  return Buffer.from(out + '\r\n', 'latin1');
 }
 
 const enum ChunkState {

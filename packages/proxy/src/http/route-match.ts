@@ -24,7 +24,21 @@ function hostWithoutPort(authority: string): string {
   return colon >= 0 ? host.slice(0, colon) : host;
 }
 
+/** Virtual host per authority, per route configuration (configs are immutable, so this never goes stale). */
+const vhostCache = new WeakMap<RouteConfiguration, Map<string, VirtualHost | undefined>>();
+const VHOST_CACHE_LIMIT = 1024;
+
 export function selectVirtualHost(config: RouteConfiguration, authority: string): VirtualHost | undefined {
+  let cache = vhostCache.get(config);
+  if (!cache) vhostCache.set(config, (cache = new Map()));
+  if (cache.has(authority)) return cache.get(authority);
+  const vh = findVirtualHost(config, authority);
+  // Authorities are client-chosen: bound the cache so random Host headers cannot grow it.
+  if (cache.size < VHOST_CACHE_LIMIT) cache.set(authority, vh);
+  return vh;
+}
+
+function findVirtualHost(config: RouteConfiguration, authority: string): VirtualHost | undefined {
   const host = hostWithoutPort(authority);
   const full = authority.toLowerCase();
   let best: VirtualHost | undefined;

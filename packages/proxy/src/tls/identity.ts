@@ -3,7 +3,8 @@
 // same trust bundle and enforces what the mesh needs on top: a non-CA leaf with exactly
 // one spiffe:// URI SAN that is one of the identities we expect.
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
-import { verifySpiffePeer } from '@trellis/pki';
+// The verifier alone: the package index also loads the CA (@peculiar/x509), ~18 MB of RSS a proxy never uses.
+import { verifySpiffePeer } from '@trellis/pki/dist/verify';
 
 /** The certificates the peer sent, leaf first, as DER (what Node's TLS gives us). */
 function peerChain(cert: PeerCertificate | DetailedPeerCertificate): Buffer[] {
