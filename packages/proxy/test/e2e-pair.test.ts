@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { Ca, issueSvid, makeCa, Svid } from './helpers/pki';
 import { ID_A, ID_B, inboundSnapshot, outboundSnapshot, SERVICE_B } from './helpers/mesh';
 import { close, echoApp, listen, request, Tap, tapRelay, tlsRecordTypes } from './helpers/net';
@@ -221,4 +222,48 @@ describe('refused peers', () => {
     expect(res.headers['x-trellis-response-flags']).toBe('UF');
     expect(res.body).toMatch(/secure naming/);
   });
+});
+
+test('PERMISSIVE inbound: mTLS and plaintext on the same port; plaintext callers have no identity', async () => {
+  const app = echoApp('b');
+  const appPort = await listen(app);
+  cleanups.push(() => close(app));
+  const b = await startProxy(inboundSnapshot({ svid: svidB, ca, appPort, permissive: true }), { accessLog: true });
+  const a = await startProxy(outboundSnapshot({ svid: svidA, ca, upstreamPorts: [b.ports.inbound] }));
+  cleanups.push(() => a.stop(), () => b.stop());
+  const viaMesh = await request(a.ports.outbound, { path: '/m', headers: { host: SERVICE_B, 'x-request-id': 'mesh-1' } });
+  expect(JSON.parse(viaMesh.body).xfcc).toBe(`URI=${ID_A}`);
+  // A caller outside the mesh, straight at B's port in plaintext; a forged XFCC is dropped.
+  const plain = await request(b.ports.inbound, { path: '/p', headers: { host: SERVICE_B, 'x-forwarded-client-cert': `URI=${ID_A}`, 'x-request-id': 'plain-1' } });
+  expect(plain.status).toBe(200);
+  expect(JSON.parse(plain.body).xfcc).toBeNull();
+  // One JSON access-log line per request on stdout.
+  await new Promise((r) => setTimeout(r, 100));
+  const lines = b.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const mesh = lines.find((l) => l.requestId === 'mesh-1');
+  const outside = lines.find((l) => l.requestId === 'plain-1');
+  expect(mesh).toMatchObject({ method: 'GET', authority: SERVICE_B, path: '/m', status: 200, peerIdentity: ID_A, route: 'app', upstreamCluster: 'inbound|app', responseFlags: '-' });
+  expect(typeof mesh?.durationMs).toBe('number');
+  expect(outside).toMatchObject({ path: '/p', status: 200 });
+  expect(outside?.peerIdentity).toBeUndefined();
+});
+
+test('SIGHUP reloads the config file: a rotated certificate is served to new connections', async () => {
+  const app = echoApp('b');
+  const appPort = await listen(app);
+  cleanups.push(() => close(app));
+  const b = await startProxy(inboundSnapshot({ svid: svidB, ca, appPort, allowed: [ID_A] }));
+  cleanups.push(() => b.stop());
+  const rotated = issueSvid(ca, ID_B);
+  const fixedPort = inboundSnapshot({ svid: rotated, ca, appPort, allowed: [ID_A], port: b.ports.inbound });
+  expect(await b.reload(fixedPort)).toBe('reloaded');
+  const serial = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ port: b.ports.inbound, host: '127.0.0.1', cert: svidA.certPem, key: svidA.keyPem, ca: ca.certPem, checkServerIdentity: () => undefined }, () => {
+      resolve(s.getPeerX509Certificate()?.serialNumber ?? '');
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+  expect(serial).toBe(new X509Certificate(rotated.certPem).serialNumber);
+  expect(await b.reload({ listeners: 'broken' })).toMatch(/snapshot.listeners: expected an array/);
 });
