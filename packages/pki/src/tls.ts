@@ -73,7 +73,8 @@ export function verifyTlsPeer(
 ): PeerVerification {
   const cert = socket.getPeerCertificate(true);
   if (!cert || !cert.raw) return { ok: false, code: 'empty-chain', reason: 'peer presented no certificate' };
-  return verifySpiffePeer(peerChain(cert), trustBundle, policy);
+  // `authorized`: OpenSSL verified the path to the `ca` we configured, which is this bundle.
+  return verifySpiffePeer(peerChain(cert), trustBundle, { ...policy, pathVerifiedByHandshake: socket.authorized });
 }
 
 /** DER chain, leaf first, from Node's linked peer-certificate objects. */

@@ -28,6 +28,12 @@ export interface VerifyPeerOptions {
   trustDomain?: string;
   /** Verification instant; default now. */
   now?: Date;
+  /**
+   * The TLS handshake already verified the peer's path to this trust bundle, but the
+   * intermediates it used are not visible here (Node 24 no longer links a client's
+   * intermediates on the server side): accept a leaf whose issuer is not in the chain.
+   */
+  pathVerifiedByHandshake?: boolean;
 }
 
 /** Certificates as X509Certificate, DER Buffers (as TLS gives them) or PEM text. */
@@ -54,7 +60,8 @@ export function verifySpiffePeer(
   if (leaf.ca) return reject('not-a-leaf', `peer certificate "${describe(leaf)}" is a CA certificate, not a workload leaf`);
 
   const pathFailure = verifyPath(leaf, chain.slice(1), roots, now);
-  if (pathFailure) return pathFailure;
+  const pathUnseen = options.pathVerifiedByHandshake && chain.length === 1 && pathFailure?.ok === false && pathFailure.code === 'untrusted';
+  if (pathFailure && !pathUnseen) return pathFailure;
 
   const uris = uriSans(leaf);
   if (uris.length !== 1) return reject('bad-san', `peer certificate has ${uris.length} URI SANs; an X.509-SVID has exactly one`);

@@ -12,9 +12,10 @@ import {
   InvalidRequestError,
   IssuerNotValidError,
   KeyAlgorithm,
+  verifySpiffePeer,
 } from '../src';
 import { toWebSigningKey } from '../src/keys';
-import { makeCa, TRUST_DOMAIN, workload } from './helpers';
+import { credentialsFor, makeCa, TRUST_DOMAIN, workload } from './helpers';
 
 const HOUR = 3600;
 const EXT = { basicConstraints: '2.5.29.19', keyUsage: '2.5.29.15', extKeyUsage: '2.5.29.37', san: '2.5.29.17', ski: '2.5.29.14', aki: '2.5.29.35' };
@@ -209,5 +210,16 @@ describe('root rotation', () => {
     expect(ca.rootRotationPhase()).toBe('steady');
     expect(ca.trustBundlePem()).toEqual([newRoot]);
     expect(() => ca.retireOldRoot()).toThrow('retireOldRoot: root rotation is in phase "steady", expected "issuing-from-new-root"');
+  });
+});
+
+describe('a leaf whose path the TLS handshake verified out of our sight', () => {
+  it('is accepted only when the handshake vouches for the path, and still gets every SPIFFE check', async () => {
+    const root = await createSelfSignedRoot({ trustDomain: TRUST_DOMAIN });
+    const ica = await CertificateAuthority.create(await createIntermediateCa(root, { trustDomain: TRUST_DOMAIN }), { trustDomain: TRUST_DOMAIN });
+    const leafOnly = [(await credentialsFor(ica, workload('web'))).chainPem[0]!];
+    expect(verifySpiffePeer(leafOnly, [root.certPem])).toMatchObject({ ok: false, code: 'untrusted' });
+    expect(verifySpiffePeer(leafOnly, [root.certPem], { pathVerifiedByHandshake: true })).toMatchObject({ ok: true, spiffeId: 'spiffe://cluster.local/ns/default/sa/web' });
+    expect(verifySpiffePeer(leafOnly, [root.certPem], { pathVerifiedByHandshake: true, expectedIds: ['spiffe://cluster.local/ns/default/sa/db'] })).toMatchObject({ ok: false, code: 'unexpected-identity' });
   });
 });
