@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for the Kubernetes API server at the protocol level, for tests: a real HTTP
+ * server with bearer-token auth, cluster-wide list (with the collection's
+ * resourceVersion), and watch as a chunked stream of JSON lines (ADDED, MODIFIED,
+ * DELETED, BOOKMARK when allowWatchBookmarks=true, ERROR 410 Expired for a
+ * resourceVersion older than the last compaction). Like the real one, list items of
+ * built-in kinds omit apiVersion and kind, watch events carry them, a deleted object
+ * carries the deletion's resourceVersion, and an unserved kind (a CRD nobody
+ * installed) is 404.
+ */
+
+export interface FakeKind {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  /** Built-in kinds are listed without per-item apiVersion/kind; custom resources with. */
+  builtIn: boolean;
+}
+
+export interface StoredObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; creationTimestamp?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+interface Collection {
+  kind: FakeKind;
+  objects: Map<string, StoredObject>;
+}
+
+interface Watcher {
+  path: string;
+  response: http.ServerResponse;
+  bookmarks: boolean;
+}
+
+export interface RequestRecord {
+  path: string;
+  watch: boolean;
+  query: Record<string, string>;
+}
+
+const TOKEN = 'trellis-test-token';
+
+function collectionPath(kind: Pick<FakeKind, 'apiVersion' | 'plural'>): string {
+  return kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}/${kind.plural}` : `/api/${kind.apiVersion}/${kind.plural}`;
+}
+
+const objectKey = (metadata: StoredObject['metadata']) => `${metadata.namespace ?? ''}/${metadata.name}`;
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+function status(code: number, reason: string, message: string) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+export class FakeApiServer {
+  readonly requests: RequestRecord[] = [];
+  private readonly collections = new Map<string, Collection>();
+  private readonly history: { resourceVersion: number; path: string; type: EventType; object: StoredObject }[] = [];
+  private readonly watchers = new Set<Watcher>();
+  private resourceVersion = 1000;
+  private compactedAt = 0;
+  private available = true;
+  private readonly server = http.createServer((request, response) => this.handle(request, response));
+
+  static async start(kinds: FakeKind[]): Promise<FakeApiServer> {
+    const server = new FakeApiServer();
+    for (const kind of kinds) server.serve(kind);
+    await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A kubeconfig for this server, as `kubectl config view --raw` would print it. */
+  kubeConfigYaml(token = TOKEN): string {
+    return [
+      'apiVersion: v1', 'kind: Config', 'current-context: fake',
+      `clusters: [{ name: fake, cluster: { server: "${this.url}", insecure-skip-tls-verify: true } }]`,
+      `users: [{ name: tester, user: { token: "${token}" } }]`,
+      'contexts: [{ name: fake, context: { cluster: fake, user: tester } }]',
+    ].join('\n');
+  }
+
+  /** Starts serving a kind, as installing its CRD would. */
+  serve(kind: FakeKind): void {
+    this.collections.set(collectionPath(kind), { kind, objects: new Map() });
+  }
+
+  create(object: StoredObject): StoredObject {
+    const collection = this.collectionOf(object);
+    if (collection.objects.has(objectKey(object.metadata))) throw new Error(`${object.kind} ${objectKey(object.metadata)} already exists`);
+    const stored = clone(object);
+    stored.metadata.uid = randomUUID();
+    stored.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    return this.commit(collection, 'ADDED', stored);
+  }
+
+  /** Replaces an object (a PUT): the caller passes the whole new version. */
+  update(object: StoredObject): StoredObject {
+    const collection = this.collectionOf(object);
+    const existing = collection.objects.get(objectKey(object.metadata));
+    if (!existing) throw new Error(`${object.kind} ${objectKey(object.metadata)} does not exist`);
+    const stored = clone(object);
+    stored.metadata.uid = existing.metadata.uid;
+    stored.metadata.creationTimestamp = existing.metadata.creationTimestamp;
+    return this.commit(collection, 'MODIFIED', stored);
+  }
+
+  remove(object: Pick<StoredObject, 'apiVersion' | 'kind' | 'metadata'>): void {
+    const collection = this.collectionOf(object);
+    const existing = collection.objects.get(objectKey(object.metadata));
+    if (!existing) throw new Error(`${object.kind} ${objectKey(object.metadata)} does not exist`);
+    this.commit(collection, 'DELETED', clone(existing));
+  }
+
+  /** Sends every bookmark-asking watcher the current resourceVersion, as the API server does periodically. */
+  bookmark(): void {
+    for (const watcher of this.watchers) {
+      if (!watcher.bookmarks) continue;
+      const { kind } = this.collections.get(watcher.path)!;
+      this.send(watcher.response, 'BOOKMARK', { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { resourceVersion: String(this.resourceVersion) } });
+    }
+  }
+
+  /** Forgets the event history, as etcd compaction does: watches from an older resourceVersion get 410 Gone. */
+  compact(): void {
+    this.compactedAt = this.resourceVersion;
+    this.history.length = 0;
+  }
+
+  /** Cuts every open watch connection mid-stream. */
+  dropWatches(): void {
+    for (const watcher of this.watchers) watcher.response.socket?.destroy();
+    this.watchers.clear();
+  }
+
+  /** While unavailable every request gets 503, as during an API server restart. */
+  setAvailable(available: boolean): void {
+    this.available = available;
+  }
+
+  requestCount(path: string, watch: boolean): number {
+    return this.requests.filter((r) => r.path === path && r.watch === watch).length;
+  }
+
+  async close(): Promise<void> {
+    this.dropWatches();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private collectionOf(object: Pick<StoredObject, 'apiVersion' | 'kind'>): Collection {
+    const found = [...this.collections.values()].find((c) => c.kind.apiVersion === object.apiVersion && c.kind.kind === object.kind);
+    if (!found) throw new Error(`${object.apiVersion} ${object.kind} is not served`);
+    return found;
+  }
+
+  private commit(collection: Collection, type: EventType, object: StoredObject): StoredObject {
+    object.metadata.resourceVersion = String(++this.resourceVersion);
+    const key = objectKey(object.metadata);
+    if (type === 'DELETED') collection.objects.delete(key);
+    else collection.objects.set(key, object);
+    const path = collectionPath(collection.kind);
+    this.history.push({ resourceVersion: this.resourceVersion, path, type, object: clone(object) });
+    for (const watcher of this.watchers) if (watcher.path === path) this.send(watcher.response, type, object);
+    return clone(object);
+  }
+
+  private send(response: http.ServerResponse, type: string, object: unknown): void {
+    response.write(JSON.stringify({ type, object }) + '\n');
+  }
+
+  private reply(response: http.ServerResponse, code: number, body: unknown): void {
+    response.writeHead(code, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  }
+
+  private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const query = Object.fromEntries(url.searchParams);
+    const watch = query['watch'] === 'true' || query['watch'] === '1';
+    this.requests.push({ path: url.pathname, watch, query });
+    if (!this.available) return this.reply(response, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+    if (request.headers.authorization !== `Bearer ${TOKEN}`) return this.reply(response, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (request.method !== 'GET') return this.reply(response, 405, status(405, 'MethodNotAllowed', `${request.method} is not supported by this stand-in`));
+    const collection = this.collections.get(url.pathname);
+    if (!collection) return this.reply(response, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (watch) return this.watch(collection, url.pathname, query, response);
+    const builtIn = collection.kind.builtIn;
+    this.reply(response, 200, {
+      apiVersion: collection.kind.apiVersion,
+      kind: `${collection.kind.kind}List`,
+      metadata: { resourceVersion: String(this.resourceVersion) },
+      items: [...collection.objects.values()].map(({ apiVersion, kind, ...rest }) => (builtIn ? rest : { apiVersion, kind, ...rest })),
+    });
+  }
+
+  private watch(collection: Collection, path: string, query: Record<string, string>, response: http.ServerResponse): void {
+    // Headers go out at once, as the API server's do: a quiet watch is still an established one.
+    response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    response.flushHeaders();
+    const from = query['resourceVersion'];
+    if (from === undefined || from === '' || from === '0') {
+      // No version: start with the current state as ADDED events.
+      for (const object of collection.objects.values()) this.send(response, 'ADDED', object);
+    } else if (Number(from) < this.compactedAt) {
+      this.send(response, 'ERROR', status(410, 'Expired', `too old resource version: ${from} (${this.compactedAt})`));
+      response.end();
+      return;
+    } else {
+      for (const event of this.history) {
+        if (event.path === path && event.resourceVersion > Number(from)) this.send(response, event.type, event.object);
+      }
+    }
+    const watcher: Watcher = { path, response, bookmarks: query['allowWatchBookmarks'] === 'true' };
+    this.watchers.add(watcher);
+    response.on('close', () => this.watchers.delete(watcher));
+  }
+}
+
+export const FAKE_KINDS = {
+  service: { apiVersion: 'v1', kind: 'Service', plural: 'services', builtIn: true },
+  pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', builtIn: true },
+  serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', builtIn: true },
+  namespace: { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', builtIn: true },
+  endpointSlice: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices', builtIn: true },
+  workloadEntry: { apiVersion: 'networking.trellis.dev/v1alpha1', kind: 'WorkloadEntry', plural: 'workloadentries', builtIn: false },
+  authorizationPolicy: { apiVersion: 'security.trellis.dev/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false },
+  peerAuthentication: { apiVersion: 'security.trellis.dev/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false },
+  istioAuthorizationPolicy: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false },
+  istioPeerAuthentication: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false },
+} satisfies Record<string, FakeKind>;
