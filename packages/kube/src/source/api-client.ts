@@ -1,0 +1,49 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** An API server refusal, with the status code the informer reacts to (410: relist). */
+export class ApiError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * GET a path as raw JSON, authenticated and TLS-configured by the kubeconfig exactly as
+ * client-node's Watch is. Raw because the decoders read the wire format (the generated
+ * clients turn timestamps into Dates, which watch events never carry).
+ */
+export async function getJson(kubeConfig: KubeConfig, path: string): Promise<unknown> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  const init = await kubeConfig.applyToFetchOptions({});
+  const headers: Record<string, string> = { accept: 'application/json' };
+  (init.headers as Headers | undefined)?.forEach((value, key) => { headers[key] = value; });
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, { method: 'GET', headers, agent: init.agent as http.Agent | undefined }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const status = response.statusCode ?? 0;
+        if (status !== 200) {
+          let reason = response.statusMessage ?? '';
+          try { reason = (JSON.parse(body) as { message?: string }).message ?? reason; } catch { /* not a Status object */ }
+          reject(new ApiError(status, `GET ${path}: ${status} ${reason}`));
+          return;
+        }
+        try { resolve(JSON.parse(body)); } catch (error) { reject(new Error(`GET ${path}: the response is not JSON: ${(error as Error).message}`)); }
+      });
+    });
+    request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error(`GET ${path}: no response in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    request.on('error', reject);
+    request.end();
+  });
+}

@@ -1,0 +1,102 @@
+import { selects, type FileDiagnostic, type Service, type Workload } from '@trellis/control-plane';
+import { objectPath, PODS } from './resources';
+
+/** Namespaces in the mesh carry this label (the injector webhook selects on it too). */
+export const INJECTION_LABEL = 'trellis-injection';
+/** A pod opts out of the mesh with this annotation set to "false". */
+export const INJECT_ANNOTATION = 'sidecar.trellis.dev/inject';
+/** Where a captured pod's proxy takes its app's outbound traffic (iptables redirects there). */
+export const CAPTURED_OUTBOUND_PORT = 15001;
+
+export interface Meta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+}
+
+export interface ObjectWithMeta {
+  metadata: Meta;
+}
+
+export interface PodObject {
+  metadata: Meta;
+  spec?: { serviceAccountName?: string; containers?: { ports?: { name?: string; containerPort: number; protocol?: string }[] }[] };
+  status?: { phase?: string; podIP?: string };
+}
+
+export interface EndpointSliceObject {
+  metadata: Meta;
+  endpoints?: { conditions?: { ready?: boolean }; targetRef?: { kind?: string; name?: string; namespace?: string } }[];
+}
+
+export interface PodInputs {
+  pods: readonly PodObject[];
+  services: readonly Service[];
+  namespaces: readonly ObjectWithMeta[];
+  serviceAccounts: readonly ObjectWithMeta[];
+  endpointSlices: readonly EndpointSliceObject[];
+}
+
+const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
+
+/** Pods an EndpointSlice lists as not ready (failing readiness, or terminating): the mesh stops routing to them when kube-proxy does. */
+function notReadyPods(slices: readonly EndpointSliceObject[]): Set<string> {
+  const out = new Set<string>();
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints ?? []) {
+      const ref = endpoint.targetRef;
+      if (ref?.kind === 'Pod' && endpoint.conditions?.ready === false) out.add(key(ref.namespace ?? slice.metadata.namespace, ref.name));
+    }
+  }
+  return out;
+}
+
+/**
+ * The mesh's Kubernetes workloads: running pods with an IP, in namespaces labelled into
+ * the mesh, not opted out, and selected by at least one Service. A workload's ports are
+ * its named container ports plus, for each selecting Service port with a numeric
+ * targetPort, that port under the Service port's name (how workloadPort() looks it up).
+ */
+export function podWorkloads(inputs: PodInputs, diagnostics: FileDiagnostic[]): Workload[] {
+  const meshNamespaces = new Set(inputs.namespaces.filter((n) => n.metadata.labels?.[INJECTION_LABEL] === 'enabled').map((n) => n.metadata.name));
+  const serviceAccounts = new Set(inputs.serviceAccounts.map((sa) => key(sa.metadata.namespace, sa.metadata.name)));
+  const notReady = notReadyPods(inputs.endpointSlices);
+  const workloads: Workload[] = [];
+  const pods = [...inputs.pods].sort((a, b) => key(a.metadata.namespace, a.metadata.name).localeCompare(key(b.metadata.namespace, b.metadata.name)));
+  for (const pod of pods) {
+    const { name, namespace = 'default', labels = {}, annotations = {} } = pod.metadata;
+    if (!meshNamespaces.has(namespace) || annotations[INJECT_ANNOTATION] === 'false') continue;
+    const address = pod.status?.podIP;
+    if (pod.status?.phase !== 'Running' || !address || pod.metadata.deletionTimestamp || notReady.has(key(namespace, name))) continue;
+    const selecting = inputs.services.filter((s) => s.namespace === namespace && selects(s.selector, labels));
+    if (selecting.length === 0) continue;
+
+    const report = (field: string, message: string) => diagnostics.push({ file: objectPath(PODS, namespace, name), line: 0, severity: 'warning', object: `Pod ${namespace}/${name}`, field, message });
+    const ports: Record<string, number> = {};
+    (pod.spec?.containers ?? []).forEach((container) => (container.ports ?? []).forEach((port) => {
+      if (port.name && (port.protocol ?? 'TCP') === 'TCP') ports[port.name] = port.containerPort;
+    }));
+    const namedPorts = new Set(Object.keys(ports));
+    for (const service of selecting) {
+      for (const servicePort of service.ports) {
+        const where = `Service ${service.namespace}/${service.name} port ${servicePort.name || servicePort.port}`;
+        if (typeof servicePort.targetPort === 'string') {
+          if (!namedPorts.has(servicePort.targetPort)) report('spec.containers[].ports', `${where} targets "${servicePort.targetPort}", which no container of this pod names`);
+          continue;
+        }
+        const existing = ports[servicePort.name];
+        if (existing !== undefined && existing !== servicePort.targetPort) {
+          report('spec.containers[].ports', `${where} targets ${servicePort.targetPort}, but "${servicePort.name}" is already port ${existing} here; keeping ${existing}`);
+          continue;
+        }
+        ports[servicePort.name] = servicePort.targetPort;
+      }
+    }
+    const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
+    if (!serviceAccounts.has(key(namespace, serviceAccount))) report('spec.serviceAccountName', `ServiceAccount ${namespace}/${serviceAccount} does not exist; the CA will not issue this pod an identity`);
+    workloads.push({ namespace, name, labels, address, serviceAccount, ports, sidecar: { appPorts: {}, outboundPort: CAPTURED_OUTBOUND_PORT } });
+  }
+  return workloads;
+}
