@@ -74,6 +74,11 @@ async function main(): Promise<void> {
       report('config rejected', { error: (e as Error).message });
     }
   });
+  // Last line of defence: a bug in one request's handling must not take every pod's traffic down.
+  process.on('uncaughtException', (e) => {
+    proxy.stats.inc('uncaught_errors_total');
+    report('uncaught error (proxy keeps running)', { error: e.message, stack: e.stack });
+  });
   const stop = (): void => {
     report('draining');
     proxy.drain(initial.drainTimeoutMs ?? 5_000).then(() => process.exit(0));
