@@ -73,6 +73,13 @@ test('slow client that never finishes its head → 408 after requestHeadersTimeo
   expect(Date.now() - started).toBeLessThan(3000);
 });
 
+test('an HTTP/1.0 client gets a body it can read (no chunked framing)', async () => {
+  const raw = await rawExchange(port, 'GET /old HTTP/1.0\r\nhost: x\r\n\r\n');
+  expect(statusOf(raw)).toBe(200);
+  expect(raw.toLowerCase()).not.toContain('transfer-encoding: chunked');
+  expect(raw).toContain('"/old"');
+});
+
 test('pipelined requests are answered in order', async () => {
   const raw = await rawExchange(port, 'GET /one HTTP/1.1\r\nhost: x\r\n\r\nGET /two HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
   const one = raw.indexOf('"/one"');

@@ -184,8 +184,9 @@ function serializeHeaders(headers: Headers, framing: Framing): string {
   return out;
 }
 
-export function serializeRequestHead(method: string, target: string, headers: Headers, framing: Framing): Buffer {
-  let out = method + ' ' + target + ' HTTP/1.1\r\n' + serializeHeaders(headers, framing);
+/** An HTTP/1.0 client's request goes out as 1.0 too, so the upstream never answers it with chunked framing. */
+export function serializeRequestHead(method: string, target: string, headers: Headers, framing: Framing, minorVersion: number): Buffer {
+  let out = method + ' ' + target + (minorVersion === 0 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n') + serializeHeaders(headers, framing);
   if (framing.kind === 'none' && (method === 'POST' || method === 'PUT' || method === 'PATCH')) out += 'content-length: 0\r\n';
   return Buffer.from(out + '\r\n', 'latin1');
 }

@@ -205,7 +205,7 @@ export class Http1Exchange implements UpstreamHandler {
     host.activeRequests++;
     this.hostActive = true;
     this.state = State.Sent;
-    const headBytes = serializeRequestHead(this.ctx.method, this.ctx.path, this.ctx.headers, this.head.framing);
+    const headBytes = serializeRequestHead(this.ctx.method, this.ctx.path, this.ctx.headers, this.head.framing, this.head.minorVersion);
     const out = this.bodyChunks.length > 0 ? Buffer.concat([headBytes, ...this.bodyChunks]) : headBytes;
     if (this.bodyBytes > REPLAY_LIMIT) {
       this.replayable = false;
