@@ -4,3 +4,4 @@ export { SecLangError } from './seclang/errors';
 export { pcreToRe2, UnsupportedPcreError } from './regex/pcre-to-re2';
 export * as ftw from './ftw';
 export { crsDirectives, CRS_REGRESSION_SETUP, DEBIAN_CRS, type CrsOptions } from './crs';
+export { TRELLIS_DEFAULT_PROFILE } from './profiles/trellis-default';

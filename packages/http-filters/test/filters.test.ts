@@ -1,0 +1,80 @@
+import { Headers, type HttpFilterContext } from '@trellis/proxy';
+import { DENIED_BY_HEADER, WAF_BLOCKED_BY_HEADER, WAF_METADATA_KEY, rbacFilterFactory, wafFilterFactory, type WafAuditEvent } from '../src';
+
+function context(method: string, path: string, spiffeId?: string, headers: [string, string][] = []): HttpFilterContext {
+  const h = new Headers();
+  for (const [k, v] of headers) h.add(k, v);
+  return {
+    protocol: 'http/1.1', method, authority: 'reviews:9080', path, headers: h,
+    peer: { address: '127.0.0.11', port: 40000, ...(spiffeId ? { spiffeId } : {}) },
+    local: { address: '127.0.0.12', port: 9080 }, requestId: 'req-1', listenerName: 'inbound|9080', metadata: new Map(),
+  };
+}
+
+describe('RBAC filter', () => {
+  const allowFrontendGets = {
+    rules: {
+      action: 'ALLOW',
+      policies: {
+        'ns[shop]-policy[readers]-rule[0]': {
+          principals: [{ authenticated: { principal_name: { exact: 'spiffe://cluster.local/ns/shop/sa/frontend' } } }],
+          permissions: [{ header: { name: ':method', string_match: { exact: 'GET' } } }],
+        },
+      },
+    },
+  };
+  const filter = rbacFilterFactory.create(allowFrontendGets);
+
+  test('allows what a policy allows, and records which', () => {
+    const ctx = context('GET', '/reviews/1', 'spiffe://cluster.local/ns/shop/sa/frontend');
+    expect(filter.onRequestHeaders(ctx)).toBe('continue');
+    expect(ctx.metadata.get('rbac')).toMatchObject({ allowed: true, policy: 'ns[shop]-policy[readers]-rule[0]' });
+  });
+
+  test('denies with a 403 that says why', () => {
+    const reply = filter.onRequestHeaders(context('POST', '/reviews/1', 'spiffe://cluster.local/ns/shop/sa/frontend'));
+    expect(reply).toMatchObject({ localReply: { status: 403, headers: { [DENIED_BY_HEADER]: 'no ALLOW policy matched' } } });
+    expect(filter.onRequestHeaders(context('GET', '/reviews/1'))).toMatchObject({ localReply: { status: 403 } });
+  });
+
+  test('a config it cannot enforce is refused when the filter is built', () => {
+    expect(() => rbacFilterFactory.create({ rules: { action: 'ALLOW', policies: { p: { permissions: [{ uri_template: {} }], principals: [{ any: true }] } } } })).toThrow(/uri_template/);
+  });
+});
+
+describe('WAF filter (built-in profile)', () => {
+  const blocking = wafFilterFactory.create({ mode: 'BLOCK', rule_set: 'TRELLIS_DEFAULT', policy: 'shop/reviews-waf', exclude_paths: ['/raw/*'], exclude_parameters: ['sql'] });
+  const detecting = wafFilterFactory.create({ mode: 'DETECT', rule_set: 'TRELLIS_DEFAULT', policy: 'shop/reviews-waf' });
+  const attack = "/reviews?id=1'%20OR%20'1'='1";
+
+  test('blocks an attack with a 403 naming the rule, and leaves an audit event', () => {
+    const ctx = context('GET', attack);
+    expect(blocking.onRequestHeaders(ctx)).toBe('continue');
+    const reply = blocking.onRequestBody!(ctx, Buffer.alloc(0), true);
+    expect(reply).toMatchObject({ localReply: { status: 403, headers: { [WAF_BLOCKED_BY_HEADER]: '1000100' } } });
+    const event = ctx.metadata.get(WAF_METADATA_KEY) as WafAuditEvent;
+    expect(event).toMatchObject({ policy: 'shop/reviews-waf', mode: 'BLOCK', blocked: true, ruleId: 1000100 });
+    expect(event.matched[0]!.data.length).toBeLessThanOrEqual(64);
+  });
+
+  test('detect mode reports the same attack and lets it through', () => {
+    const ctx = context('GET', attack);
+    detecting.onRequestHeaders(ctx);
+    expect(detecting.onRequestBody!(ctx, Buffer.alloc(0), true)).toBe('continue');
+    expect(ctx.metadata.get(WAF_METADATA_KEY)).toMatchObject({ mode: 'DETECT', blocked: false });
+  });
+
+  test('excluded paths and parameters are not inspected; benign requests pass', () => {
+    for (const path of ["/raw/x?id=1'%20OR%20'1'='1", "/reviews?sql=1'%20OR%20'1'='1", '/reviews/1?sort=desc']) {
+      const ctx = context('GET', path);
+      blocking.onRequestHeaders(ctx);
+      expect(blocking.onRequestBody!(ctx, Buffer.alloc(0), true)).toBe('continue');
+    }
+  });
+
+  test('a body attack is caught in phase 2', () => {
+    const ctx = context('POST', '/comments', undefined, [['content-type', 'application/x-www-form-urlencoded']]);
+    blocking.onRequestHeaders(ctx);
+    expect(blocking.onRequestBody!(ctx, Buffer.from('text=<script>alert(1)</script>'), true)).toMatchObject({ localReply: { status: 403, headers: { [WAF_BLOCKED_BY_HEADER]: '1000200' } } });
+  });
+});
