@@ -44,10 +44,10 @@ function trellisWaf(args) {
 }
 
 /** One case through Trellis in-process; the same record shape as the reference runner's. */
-function runTrellisCase(ftw, waf, test) {
+function runTrellisCase(ftw, waf, test, wireOptions) {
   const stages = [];
   for (const stage of test.stages) {
-    const { request } = stageRequest(stage.input);
+    const { request } = stageRequest(stage.input, wireOptions);
     let outcome;
     try {
       const { log, status } = ftw.runRequest(waf, request);
@@ -96,7 +96,7 @@ async function main() {
   const loadSeconds = (Date.now() - t0) / 1000;
   const byTitle = new Map(families.flatMap((f) => f.tests).map((t) => [t.title, t]));
   const t1 = Date.now();
-  const trellis = modsec.map((m) => runTrellisCase(ftw, waf, byTitle.get(m.title)));
+  const trellis = modsec.map((m) => runTrellisCase(ftw, waf, byTitle.get(m.title), args.wire));
   const runSeconds = (Date.now() - t1) / 1000;
   console.log(`Trellis (${config}): ${waf.ruleCount} rules compiled in ${loadSeconds.toFixed(1)} s, suite run in ${runSeconds.toFixed(1)} s` + (warnings.length ? `, ${warnings.length} warnings:\n  ${warnings.join('\n  ')}` : ''));
 

@@ -5,7 +5,8 @@
 // has no need for, so that nginx + ModSecurity and Trellis get the very same request:
 //   - `Connection: close` unless the stage sets Connection (go-ftw's AddStandardHeaders);
 //   - multipart/form-data bodies with bare LF line ends sent with CRLF (go-ftw's BuildRequest);
-//   - raw_request / encoded_request bytes sent exactly as written.
+//   - raw_request / encoded_request bytes sent exactly as the loader gives them (all of them:
+//     the in-process runner cuts the body at Content-Length, nginx reads only that much).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -53,28 +54,86 @@ const lower = (s) => s.toLowerCase();
 
 /**
  * One stage's request: `request` in the shape ftw.runRequest takes (method, uri, version,
- * headers, body) and `wire`, the bytes sent to nginx.
+ * headers, body) and `wire`, the bytes sent to nginx. `crlfMultipart: false` and
+ * `connectionClose: false` turn off the two go-ftw wire habits (older go-ftw and the Python
+ * ftw did neither), to see which results depend on them.
  */
-function stageRequest(input) {
+function stageRequest(input, { crlfMultipart = true, connectionClose = true, encodeForm = false } = {}) {
   const { ftw } = loadWaf();
   const request = ftw.buildRequest(input);
-  if (input.rawRequest !== undefined) return { request, wire: Buffer.from(input.rawRequest, 'latin1'), raw: true };
+  if (input.rawRequest !== undefined) {
+    // Bytes as @trellis/waf's loader gives them (raw_request UTF-8 encoded as go-ftw sends it,
+    // encoded_request base64-decoded); before its commit 3871005 it gave a latin1 string.
+    const wire = Buffer.isBuffer(input.rawRequest) ? input.rawRequest : Buffer.from(input.rawRequest, 'latin1');
+    return { request, wire, raw: true };
+  }
 
   const headers = request.headers.map(([k, v]) => [k, v]);
   let body = typeof request.body === 'string' ? request.body : request.body.toString('latin1');
   const find = (name) => headers.find(([k]) => lower(k) === name);
   const contentType = find('content-type');
-  if (contentType && contentType[1].startsWith('multipart/form-data;') && /(^|[^\r])\n/.test(body)) {
+  if (encodeForm && !input.stopMagic && body && contentType && contentType[1] === 'application/x-www-form-urlencoded') {
+    const encoded = encodeFormLikeGoFtw(body);
+    if (encoded !== body) {
+      body = encoded;
+      const declared = input.headers.some(([k]) => lower(k) === 'content-length');
+      const cl = find('content-length');
+      if (cl && !declared) cl[1] = String(Buffer.byteLength(body, 'utf8'));
+    }
+  }
+  if (crlfMultipart && contentType && contentType[1].startsWith('multipart/form-data;') && /(^|[^\r])\n/.test(body)) {
     body = body.replace(/\r?\n/g, '\r\n');
     // Content-Length was computed by buildRequest; fix it unless the test set its own.
     const declared = input.headers.some(([k]) => lower(k) === 'content-length');
     const cl = find('content-length');
     if (cl && !declared) cl[1] = String(Buffer.byteLength(body, 'utf8'));
   }
-  if (!input.stopMagic && !find('connection')) headers.push(['Connection', 'close']);
+  if (connectionClose && !input.stopMagic && !find('connection')) headers.push(['Connection', 'close']);
   const head = `${request.method} ${request.uri} ${request.version}\r\n` + headers.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
   const wire = Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(body, 'utf8')]);
   return { request: { ...request, headers, body }, wire, raw: false };
+}
+
+/** Go's url.QueryUnescape: undefined where it fails (a bad % escape). */
+function queryUnescape(s) {
+  if (/%(?![0-9a-fA-F]{2})/.test(s)) return undefined;
+  const bytes = Buffer.from(s.replace(/\+/g, ' '), 'utf8');
+  const out = [];
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x25) {
+      out.push(parseInt(bytes.subarray(i + 1, i + 3).toString('latin1'), 16));
+      i += 2;
+    } else out.push(bytes[i]);
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+/** Go's url.QueryEscape: unreserved bytes kept, space as '+', the rest %XX (upper case). */
+function queryEscape(s) {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+    else if (b === 0x20) out += '+';
+    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/**
+ * Newer go-ftw (2024 on) url-encodes form data that unescaping leaves unchanged, name and
+ * value of each &-separated pair apart; CRS 3.3.4's tests were written for the older
+ * runners, which sent data as written. Off unless asked for (--encode-form).
+ */
+function encodeFormLikeGoFtw(data) {
+  if (queryUnescape(data) !== data) return data;
+  return data
+    .split('&')
+    .map((token) => {
+      const eq = token.indexOf('=');
+      return eq < 0 ? queryEscape(token) : `${queryEscape(token.slice(0, eq))}=${queryEscape(token.slice(eq + 1))}`;
+    })
+    .join('&');
 }
 
 /**

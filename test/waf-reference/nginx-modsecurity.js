@@ -155,7 +155,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  default_type text/html;
+  default_type text/html;${options.lenientHeaders ? '\n  ignore_invalid_headers off;' : ''}
   keepalive_requests 100000;
   upstream app { server 127.0.0.1:${upstreamPort}; keepalive 16; }
   # The tiny upstream: answers 200 to anything, never inspected.
@@ -187,6 +187,9 @@ ${
  * to a `return 200` server in the same nginx; 'return': answer in the location itself, which
  * ends the request in nginx's rewrite phase, before ModSecurity reads the request body).
  * `extraConf` is appended to the ModSecurity rules file verbatim (after the marker).
+ * `lenientHeaders: true` sets nginx's ignore_invalid_headers off (by default nginx drops header
+ * fields whose names hold anything but letters, digits and '-', such as X_Filename or
+ * X.Filename, so neither ModSecurity nor the upstream sees them).
  * Resolves to a handle: { port, pid, dir, errorLog, rulesFile, send, bracket, stop }.
  */
 async function startReference(options = {}) {

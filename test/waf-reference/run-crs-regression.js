@@ -12,6 +12,11 @@
 //     --only REGEX         only cases whose title matches
 //     --json FILE          where to write results (default test/waf-reference/out/modsecurity.json)
 //     --verbose            print every failing case and why
+//     --no-crlf-multipart  send multipart bodies with the suite's bare LFs (go-ftw sends CRLF)
+//     --no-connection-close  do not add go-ftw's Connection: close
+//     --encode-form        url-encode form data as go-ftw since 2024 does (off: sent as written)
+//     --lenient-headers    nginx keeps header names with '_' or '.' (ignore_invalid_headers off;
+//                          by default it drops them before ModSecurity and the upstream see them)
 //
 // The default setup is @trellis/waf's CRS_REGRESSION_SETUP (paranoia level 4 and the
 // optional limits the 920 tests exercise), the setup CRS's own regression runs use, placed
@@ -31,6 +36,8 @@ function parseArgs(argv) {
     only: argv.includes('--only') ? new RegExp(opt('--only')) : undefined,
     json: opt('--json', path.join(ROOT, 'test/waf-reference/out/modsecurity.json')),
     verbose: argv.includes('--verbose'),
+    lenientHeaders: argv.includes('--lenient-headers'),
+    wire: { crlfMultipart: !argv.includes('--no-crlf-multipart'), connectionClose: !argv.includes('--no-connection-close'), encodeForm: argv.includes('--encode-form') },
   };
 }
 
@@ -47,7 +54,7 @@ function setupDirectives(args) {
 async function runCase(ref, test) {
   const stages = [];
   for (const stage of test.stages) {
-    const { wire } = stageRequest(stage.input);
+    const { wire } = stageRequest(stage.input, ref.wireOptions);
     const br = await ref.bracket(() => ref.send(wire, { timeoutMs: 3000 }));
     const outcome = { status: br.result.status, log: br.log, error: br.result.error };
     const verdict = judge(stage.output, outcome);
@@ -70,8 +77,11 @@ async function runCase(ref, test) {
 
 /** Runs the selected cases against nginx + ModSecurity; returns { families, results, meta }. */
 async function runReferenceSuite(args) {
-  const families = loadSuite(args.suite, { includeDisabled: args.includeDisabled });
-  const ref = await startReference({ before: setupDirectives(args) });
+  const all = loadSuite(args.suite, { includeDisabled: true });
+  const skipped = all.flatMap((f) => f.tests).filter((t) => t.disabled && !args.includeDisabled && (!args.only || args.only.test(t.title))).length;
+  const families = all.map((f) => ({ ...f, tests: f.tests.filter((t) => args.includeDisabled || !t.disabled) }));
+  const ref = await startReference({ before: setupDirectives(args), lenientHeaders: args.lenientHeaders });
+  ref.wireOptions = args.wire;
   const results = [];
   const started = Date.now();
   try {
@@ -84,7 +94,7 @@ async function runReferenceSuite(args) {
   } finally {
     await ref.stop();
   }
-  return { families, results, seconds: (Date.now() - started) / 1000 };
+  return { families, results, skipped, seconds: (Date.now() - started) / 1000 };
 }
 
 function summarize(families, results) {
@@ -112,17 +122,18 @@ function versions() {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const { families, results, seconds } = await runReferenceSuite(args);
+  const { families, results, skipped, seconds } = await runReferenceSuite(args);
   const { rows, passed, total } = summarize(families, results);
   console.log(`nginx + ModSecurity v3 + CRS 3.3.4 (${args.paranoia ? `paranoia ${args.paranoia}` : 'CRS regression setup, PL4'})`);
   for (const r of rows) console.log(`${r.family.padEnd(48)} ${String(r.passed).padStart(4)}/${String(r.total).padEnd(4)} ${pct(r.passed, r.total)}`);
   console.log(`${'TOTAL'.padEnd(48)} ${String(passed).padStart(4)}/${String(total).padEnd(4)} ${pct(passed, total)}  in ${seconds.toFixed(1)} s`);
+  if (skipped) console.log(`skipped ${skipped} cases in files marked enabled: false, as go-ftw does; counting them as not passed: ${passed}/${total + skipped} ${pct(passed, total + skipped)}`);
   const failing = results.filter((r) => !r.passed);
   console.log(`failing (${failing.length}):` + (args.verbose ? '\n  ' + failing.map((f) => `${f.title}  (${f.reason}; logged ${f.ids.join(' ') || 'nothing'})`).join('\n  ') : ' ' + failing.map((f) => f.title).join(' ')));
   fs.mkdirSync(path.dirname(args.json), { recursive: true });
   fs.writeFileSync(
     args.json,
-    JSON.stringify({ engine: 'nginx+modsecurity', versions: versions(), setup: args.paranoia ? `paranoia ${args.paranoia}` : 'CRS_REGRESSION_SETUP', includeDisabled: args.includeDisabled, seconds, passed, total, families: rows, results }, null, 1),
+    JSON.stringify({ engine: 'nginx+modsecurity', versions: versions(), setup: args.paranoia ? `paranoia ${args.paranoia}` : 'CRS_REGRESSION_SETUP', includeDisabled: args.includeDisabled, lenientHeaders: args.lenientHeaders, wire: args.wire, seconds, passed, total, skipped, families: rows, results }, null, 1),
   );
   console.log(`results: ${path.relative(process.cwd(), args.json)}`);
 }
