@@ -42,6 +42,9 @@ test('demo --once runs a real local mesh: mTLS identities, STRICT plaintext refu
   expect(stdout).toMatch(/frontend → POST reviews +403 denied by no ALLOW policy matched/);
   expect(stdout).toMatch(/frontend → GET {2}reviews\/admin +403 denied by ns\[shop\]-policy\[reviews-no-admin\]-rule\[0\]/);
   expect(stdout).toMatch(/reviews {2}→ GET {2}ratings +200 from ratings-1, which saw caller spiffe:\/\/cluster.local\/ns\/shop\/sa\/reviews/);
+  expect(stdout).toMatch(/reviews\?id=1' OR '1'='1 +403 blocked by WAF rule 1000100/);
+  expect(stdout).toMatch(/reviews\?q=<script>… +403 blocked by WAF rule 1000200/);
+  expect(stdout).toMatch(/reviews\?sort=newest +200 from reviews-v[12]/);
   expect(stdout.match(/SYNCED {2}SYNCED {2}SYNCED {2}SYNCED {2}SYNCED/g)).toHaveLength(4);
 }, 120_000);
 
@@ -53,5 +56,5 @@ test('validate reports errors with file, line, object and field, and exits 1', (
   expect(stdout).toContain('svc.yaml:1: error: Service x/s: spec.ports[0].port: must be an integer from 1 to 65535, got 0');
   const ok = run('validate', path.resolve(__dirname, '../../../deploy/local/demo'));
   expect(ok.status).toBe(0);
-  expect(ok.stdout).toMatch(/3 services, 4 workloads, 3 authorization policies, 0 peer authentications; 0 errors/);
+  expect(ok.stdout).toMatch(/3 services, 4 workloads, 3 authorization policies, 0 peer authentications, 1 WAF policies; 0 errors/);
 });

@@ -134,9 +134,15 @@ export const wafFilterFactory: HttpFilterFactory = {
     return {
       onRequestHeaders(ctx) {
         const tx = waf.newTransaction({ id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port });
-        transactions.set(ctx, tx);
         const version = ctx.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1';
-        return decide(ctx, tx, tx.processRequestHeaders(ctx.method, ctx.path, version, headerList(ctx)), false);
+        const early = tx.processRequestHeaders(ctx.method, ctx.path, version, headerList(ctx));
+        // An HTTP/1.1 request without Content-Length or Transfer-Encoding has no body: no body
+        // callback will come, so phase 2 (where most rules read the arguments) runs now.
+        if (!early && ctx.protocol !== 'h2' && !ctx.headers.has('content-length') && !ctx.headers.has('transfer-encoding')) {
+          return decide(ctx, tx, tx.processRequestBody(), true);
+        }
+        transactions.set(ctx, tx);
+        return decide(ctx, tx, early, false);
       },
       onRequestBody(ctx, chunk, endOfStream) {
         const tx = transactions.get(ctx);

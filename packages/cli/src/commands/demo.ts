@@ -95,6 +95,11 @@ function describe(reply: Reply): string {
   return deniedBy ? `${reply.status} denied by ${deniedBy}` : `${reply.status} ${reply.body.trim()}`;
 }
 
+function describeWaf(reply: Reply): string {
+  const rule = reply.headers['x-trellis-waf-rule'];
+  return rule ? `${reply.status} blocked by WAF rule ${rule}` : describe(reply);
+}
+
 export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOptions): Promise<void> {
   out('Trellis local mesh demo');
   out('=======================');
@@ -153,7 +158,10 @@ export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOpt
     out(`   frontend → GET  ratings         ${describe(await via(frontend, 'GET', 'ratings:9090', '/ratings/1'))}`);
     out(`   reviews  → GET  ratings         ${describe(await via(reviews, 'GET', 'ratings:9090', '/ratings/1'))}`);
 
-    out('\n4. WAF: not in the proxy yet — the SecLang/CRS engine exists as a library (packages/waf); its proxy filter is the next step.');
+    out('\n4. WAF (WafPolicy reviews-waf: block, built-in rule profile), in the reviews proxies:');
+    out(`   frontend → GET  reviews?id=1' OR '1'='1      ${describeWaf(await via(frontend, 'GET', 'reviews:9080', "/reviews?id=1'%20OR%20'1'='1"))}`);
+    out(`   frontend → GET  reviews?q=<script>…         ${describeWaf(await via(frontend, 'GET', 'reviews:9080', '/reviews?q=%3Cscript%3Ealert(1)%3C/script%3E'))}`);
+    out(`   frontend → GET  reviews?sort=newest          ${describeWaf(await via(frontend, 'GET', 'reviews:9080', '/reviews?sort=newest'))}`);
 
     out('\nproxy-status (what each proxy ACKed vs what the control plane wants):');
     out(formatProxyStatus(cp.proxyStatus()).split('\n').map((l) => `   ${l}`).join('\n'));

@@ -3,6 +3,7 @@ import { validateAuthorizationPolicy, validatePeerAuthentication } from '@trelli
 import { typeOf } from '@trellis/objects';
 import type { MeshModel } from '../model/mesh';
 import { decodeService } from './service';
+import { decodeWafPolicy } from './waf-policy';
 import { decodeWorkloadEntry, NETWORKING_API_VERSIONS } from './workload-entry';
 
 type Collection = keyof MeshModel;
@@ -21,6 +22,7 @@ const KINDS: Record<string, KindEntry> = {
   WorkloadEntry: { apiGroups: NETWORKING_API_VERSIONS.map((v) => v.split('/')[0]!), collection: 'workloads', decode: decodeWorkloadEntry },
   AuthorizationPolicy: { apiGroups: SECURITY_GROUPS, collection: 'authorizationPolicies', decode: withNamespace(validateAuthorizationPolicy) },
   PeerAuthentication: { apiGroups: SECURITY_GROUPS, collection: 'peerAuthentications', decode: withNamespace(validatePeerAuthentication) },
+  WafPolicy: { apiGroups: ['security.trellis.dev'], collection: 'wafPolicies', decode: decodeWafPolicy },
 };
 
 /** Policy kinds require metadata.namespace; like kubectl, fill in the default first. */

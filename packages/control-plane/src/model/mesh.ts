@@ -39,15 +39,39 @@ export interface Workload {
   sidecar: LocalSidecar;
 }
 
+export interface WafPolicy {
+  namespace: string;
+  name: string;
+  creationTimestamp?: string;
+  /** Undefined: every workload of the namespace. */
+  selector?: Record<string, string>;
+  mode: 'detect' | 'block';
+  ruleSet: 'trellis-default' | 'owasp-crs';
+  paranoiaLevel: number;
+  exclusions: { ruleIds: number[]; tags: string[]; paths: string[]; parameters: string[] };
+}
+
 export interface MeshModel {
   services: Service[];
   workloads: Workload[];
   authorizationPolicies: AuthorizationPolicy[];
   peerAuthentications: PeerAuthentication[];
+  wafPolicies: WafPolicy[];
 }
 
 export function emptyModel(): MeshModel {
-  return { services: [], workloads: [], authorizationPolicies: [], peerAuthentications: [] };
+  return { services: [], workloads: [], authorizationPolicies: [], peerAuthentications: [], wafPolicies: [] };
+}
+
+/**
+ * The WafPolicy in force for a workload: one that selects it by label beats a
+ * namespace-wide one; at the same level the oldest wins (then the name), as
+ * Istio settles PeerAuthentication ties.
+ */
+export function wafPolicyFor(model: MeshModel, workload: Workload): WafPolicy | undefined {
+  const candidates = model.wafPolicies.filter((p) => p.namespace === workload.namespace && (p.selector === undefined || selects(p.selector, workload.labels)));
+  const rank = (p: WafPolicy) => (p.selector ? 0 : 1);
+  return candidates.sort((a, b) => rank(a) - rank(b) || (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') || a.name.localeCompare(b.name))[0];
 }
 
 export function serviceHostname(service: Pick<Service, 'name' | 'namespace'>, clusterDomain = 'cluster.local'): string {

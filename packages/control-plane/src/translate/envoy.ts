@@ -8,6 +8,7 @@ export const EnvoyType = {
   DownstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
   UpstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
   HttpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  Waf: 'type.googleapis.com/trellis.waf.v1.Waf',
 } as const;
 
 export const ADS = { ads: {}, resource_api_version: 'V3' };

@@ -1,6 +1,8 @@
 import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type AuthorizationPolicy } from '@trellis/policy';
 import { Snapshot, TypeUrl, type ResourceInput } from '@trellis/xds';
-import { serviceHostname, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload } from '../model/mesh';
+import {
+  serviceHostname, wafPolicyFor, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
+} from '../model/mesh';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
 import {
   OUTBOUND_HTTP_ROUTE, ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, inboundClusterName, inboundListenerName, outboundClusterName, spiffeId,
@@ -61,6 +63,25 @@ function rbacFilters(policies: AuthorizationPolicy[], workload: Workload, settin
   }));
 }
 
+/** The WAF runs after authorization: requests denied by policy cost no rule evaluation. */
+function wafFilter(policy: WafPolicy | undefined): object[] {
+  if (!policy) return [];
+  return [{
+    name: 'trellis.filters.http.waf',
+    typed_config: {
+      '@type': EnvoyType.Waf,
+      mode: policy.mode === 'block' ? 'BLOCK' : 'DETECT',
+      rule_set: policy.ruleSet === 'owasp-crs' ? 'OWASP_CRS' : 'TRELLIS_DEFAULT',
+      paranoia_level: policy.paranoiaLevel,
+      exclude_rule_ids: policy.exclusions.ruleIds,
+      exclude_tags: policy.exclusions.tags,
+      exclude_paths: policy.exclusions.paths,
+      exclude_parameters: policy.exclusions.parameters,
+      policy: `${policy.namespace}/${policy.name}`,
+    },
+  }];
+}
+
 function inboundFilters(port: number, protocol: PortProtocol, workload: Workload, model: MeshModel, settings: MeshSettings): object[] {
   const cluster = inboundClusterName(port);
   if (!isHttp(protocol)) {
@@ -83,6 +104,7 @@ function inboundFilters(port: number, protocol: PortProtocol, workload: Workload
       },
       http_filters: [
         ...rbacFilters(model.authorizationPolicies, workload, settings, false),
+        ...wafFilter(wafPolicyFor(model, workload)),
         { name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } },
       ],
     },
