@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
+import { proxyCertificates } from './commands/cert';
 import { runControlPlane } from './commands/control-plane';
 import { runMeshDemo } from './commands/demo';
 import { runProxy } from './commands/proxy';
@@ -29,6 +30,8 @@ Commands:
                      --admin-port <n>  --no-access-log
   proxy-status     Show each connected proxy's sync state per xDS type.
                      --admin <host:port> (127.0.0.1:15014)
+  cert             Show a proxy's certificates: chain, SPIFFE ID, expiry; its trust bundle.
+                     --admin <host:port> (the proxy's admin address, required)
   validate <dir>   Check a config directory offline; exit 1 on errors.
   proxyless-demo   Our xDS server steering a proxyless @grpc/grpc-js-xds client.
                      --port <n> (ADS port, default 15010; 0 = any free)  --once
@@ -81,6 +84,12 @@ async function main(argv: string[]): Promise<number> {
     case 'proxy-status': {
       const { values } = parseArgs({ args: rest, options: { admin: { type: 'string', default: '127.0.0.1:15014' } } });
       process.stdout.write(await proxyStatusText(values.admin!));
+      return 0;
+    }
+    case 'cert': {
+      const { values } = parseArgs({ args: rest, options: { admin: { type: 'string' } } });
+      if (!values.admin) throw new UsageError('cert: --admin <host:port> of the proxy is required');
+      console.log(await proxyCertificates(values.admin));
       return 0;
     }
     case 'validate': {

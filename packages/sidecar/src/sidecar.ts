@@ -58,6 +58,8 @@ export class Sidecar {
   async start(): Promise<void> {
     await this.rotator.start();
     await this.proxy.start();
+    const admin = this.proxy.adminPort;
+    this.log('ready', { node: this.options.nodeId, ...(admin === undefined ? {} : { admin: `127.0.0.1:${admin}` }) });
     const ads = new AdsClient({
       target: this.options.xdsAddress,
       credentials: () => this.xdsCredentials(this.rotator.current()!),

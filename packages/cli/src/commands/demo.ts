@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { FileSource, formatProxyStatus, nodeIdOf, type ControlPlane, type Workload } from '@trellis/control-plane';
+import { proxyCertificates } from './cert';
 import { startControlPlane } from './control-plane';
 
 /**
@@ -57,7 +58,7 @@ function startApp(workload: Workload, port: number): Promise<http.Server> {
 
 function startProxyProcess(workload: Workload, bootstrap: string, logDir: string): ChildProcess {
   const log = fs.openSync(path.join(logDir, `${nodeIdOf(workload)}.log`), 'w');
-  return spawn(process.execPath, [MAIN, 'proxy', '--node', nodeIdOf(workload), '--service-account', workload.serviceAccount, '--bootstrap', bootstrap], {
+  return spawn(process.execPath, [MAIN, 'proxy', '--node', nodeIdOf(workload), '--service-account', workload.serviceAccount, '--bootstrap', bootstrap, '--admin-port', '0', '--no-access-log'], {
     stdio: ['ignore', log, log],
   });
 }
@@ -73,6 +74,12 @@ async function waitUntilSynced(cp: ControlPlane, nodes: string[], out: (line: st
     if (Date.now() > deadline) throw new Error(`only ${synced}/${nodes.length} proxies synced within ${timeoutMs / 1000} s; see their logs`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The admin address a proxy reported in its log when it became ready. */
+function proxyAdmin(logDir: string, workload: Workload): string | undefined {
+  const log = fs.readFileSync(path.join(logDir, `${nodeIdOf(workload)}.log`), 'utf8');
+  return /"event":"ready".*?"admin":"([^"]+)"/.exec(log)?.[1];
 }
 
 function plaintextRefused(host: string, port: number): Promise<string> {
@@ -163,6 +170,12 @@ export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOpt
     out(`   frontend → GET  reviews?q=<script>…         ${describeWaf(await via(frontend, 'GET', 'reviews:9080', '/reviews?q=%3Cscript%3Ealert(1)%3C/script%3E'))}`);
     out(`   frontend → GET  reviews?sort=newest          ${describeWaf(await via(frontend, 'GET', 'reviews:9080', '/reviews?sort=newest'))}`);
 
+    const reviewsAdmin = proxyAdmin(logDir, reviews);
+    if (reviewsAdmin) {
+      out(`\n5. ${nodeIdOf(reviews)}'s certificate (its key never left the proxy; \`trellis cert --admin ${reviewsAdmin}\`):`);
+      out((await proxyCertificates(reviewsAdmin)).split('\n').filter((l) => /leaf|secret/.test(l)).map((l) => `   ${l}`).join('\n'));
+    }
+
     out('\nproxy-status (what each proxy ACKed vs what the control plane wants):');
     out(formatProxyStatus(cp.proxyStatus()).split('\n').map((l) => `   ${l}`).join('\n'));
 
@@ -171,6 +184,10 @@ export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOpt
     out(`   curl -H 'Host: reviews:9080' http://${frontend.address}:${frontend.sidecar.outboundPort}/reviews/1`);
     out(`   curl 'http://${cp.addresses.admin}/debug/proxy-status?format=text'`);
     out(`   edit ${configDir}/*.yaml — the control plane pushes the change within a second`);
+    for (const w of model.workloads) {
+      const admin = proxyAdmin(logDir, w);
+      if (admin) out(`   ${nodeIdOf(w).padEnd(16)} proxy admin http://${admin}/stats/prometheus   trellis cert --admin ${admin}`);
+    }
     out(`Logs: ${logDir}. Ctrl-C stops everything.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
