@@ -145,3 +145,30 @@ test('removing a service ends its route within a second; the other services keep
   expect(gone).toBeLessThan(1000);
   expect(reviews.answers.filter((a) => a.who !== 'reviews-v2')).toEqual([]);
 }, 60_000);
+
+test('an AuthorizationPolicy change reaches open connections\' next requests within a second, with no restart', async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () => new Promise<number>((resolve) => {
+    const req = http.request({ host: FRONTEND.address, port: FRONTEND.outbound, path: '/', headers: { host: 'reviews:9080' }, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(-1));
+    req.end();
+  });
+  expect(await get()).toBe(200);
+  const policyFile = path.join(dir, 'config', 'deny.yaml');
+  const changed = Date.now();
+  fs.writeFileSync(policyFile, 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: lockdown, namespace: shop }\nspec: { selector: { matchLabels: { app: reviews } }, action: DENY, rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/frontend"] } }] }] }\n');
+  let status = 200;
+  while (status === 200 && Date.now() - changed < 5000) status = await get();
+  const denyAfter = Date.now() - changed;
+  fs.rmSync(policyFile);
+  const lifted = Date.now();
+  while (status !== 200 && Date.now() - lifted < 5000) status = await get();
+  const allowAfter = Date.now() - lifted;
+  agent.destroy();
+  console.log(`on one keep-alive connection: denied ${denyAfter} ms after the policy was written, allowed again ${allowAfter} ms after it was removed`);
+  expect(denyAfter).toBeLessThan(1000);
+  expect(allowAfter).toBeLessThan(1000);
+}, 30_000);

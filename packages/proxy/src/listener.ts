@@ -1,7 +1,8 @@
 // A listener: accept → connection limit → detect TLS/ALPN/SNI → pick the filter chain →
 // (terminate mTLS) → HTTP/1.1, HTTP/2 or opaque TCP. Inbound and outbound listeners are
 // the same machinery with different config, as in Envoy. A config change swaps the
-// filter chains for new connections; open connections keep the chain they started with.
+// filter chains for new connections; open HTTP connections keep their TLS session and
+// codec but run the new HTTP filters (RBAC, WAF) from their next request on.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { FilterChain, Listener } from './config/model';
@@ -20,10 +21,16 @@ class ChainRuntime {
   readonly http: { chain: HttpChain; h2: Http2Downstream } | undefined;
   readonly tls: TlsTerminator | undefined;
 
-  constructor(private readonly owner: ListenerRuntime, readonly config: FilterChain, rt: Runtime) {
+  constructor(private readonly owner: ListenerRuntime, readonly config: FilterChain, rt: Runtime, previous?: ChainRuntime) {
     if (config.network.kind === 'http') {
-      const chain = new HttpChain(owner.name, config.network, rt.filters);
-      this.http = { chain, h2: new Http2Downstream(rt, chain) };
+      if (previous?.http) {
+        // Same chain, new config: reconfigure the shared HttpChain that open connections hold.
+        previous.http.chain.reconfigure(config.network, rt.filters);
+        this.http = previous.http;
+      } else {
+        const chain = new HttpChain(owner.name, config.network, rt.filters);
+        this.http = { chain, h2: new Http2Downstream(rt, chain) };
+      }
     }
     if (config.tls) {
       const alpn = config.network.kind === 'http' ? alpnFor(config.network.codec) : [];
@@ -103,8 +110,9 @@ export class ListenerRuntime {
   }
 
   private buildChains(config: Listener): void {
-    this.chains = config.filterChains.map((c) => new ChainRuntime(this, c, this.rt));
-    this.defaultChain = config.defaultFilterChain ? new ChainRuntime(this, config.defaultFilterChain, this.rt) : undefined;
+    const previous = new Map(this.chains.map((c) => [c.config.name, c]));
+    this.chains = config.filterChains.map((c) => new ChainRuntime(this, c, this.rt, previous.get(c.name)));
+    this.defaultChain = config.defaultFilterChain ? new ChainRuntime(this, config.defaultFilterChain, this.rt, this.defaultChain) : undefined;
   }
 
   listen(): Promise<void> {

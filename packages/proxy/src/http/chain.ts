@@ -1,5 +1,6 @@
-// Per filter chain HTTP settings, built once when a listener's config is applied and
-// shared by every connection accepted on that chain.
+// Per filter chain HTTP settings, shared by every connection accepted on that chain. A
+// config change reconfigures the chain in place, so open connections' next requests run
+// the new filters (an authorization change must not wait for connections to close).
 import { HttpConnectionManager, RouteConfiguration } from '../config/model';
 import { ConfigView } from '../config/store';
 import { FilterRegistry, HttpFilter } from './filter';
@@ -10,14 +11,22 @@ export interface PeerTls {
 }
 
 export class HttpChain {
-  readonly filters: HttpFilter[];
-  readonly bodyFilters: HttpFilter[];
-  readonly responseFilters: HttpFilter[];
+  filters!: HttpFilter[];
+  bodyFilters!: HttpFilter[];
+  responseFilters!: HttpFilter[];
+  hcm!: HttpConnectionManager;
 
-  constructor(readonly listenerName: string, readonly hcm: HttpConnectionManager, registry: FilterRegistry) {
-    this.filters = registry.build(hcm.httpFilters);
-    this.bodyFilters = this.filters.filter((f) => f.onRequestBody);
-    this.responseFilters = this.filters.filter((f) => f.onResponseHeaders).reverse();
+  constructor(readonly listenerName: string, hcm: HttpConnectionManager, registry: FilterRegistry) {
+    this.reconfigure(hcm, registry);
+  }
+
+  /** Requests already past their filters keep the ones they ran; the next requests use these. */
+  reconfigure(hcm: HttpConnectionManager, registry: FilterRegistry): void {
+    const filters = registry.build(hcm.httpFilters);
+    this.hcm = hcm;
+    this.filters = filters;
+    this.bodyFilters = filters.filter((f) => f.onRequestBody);
+    this.responseFilters = filters.filter((f) => f.onResponseHeaders).reverse();
   }
 
   /** Routes come from the view current when the request starts, so RDS updates reach open connections. */
