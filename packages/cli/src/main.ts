@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
+import { authzCheck, formatAuthzAnswers } from './commands/authz-check';
 import { proxyCertificates } from './commands/cert';
 import { runControlPlane } from './commands/control-plane';
 import { runMeshDemo } from './commands/demo';
@@ -30,6 +31,10 @@ Commands:
                      --admin-port <n>  --no-access-log
   proxy-status     Show each connected proxy's sync state per xDS type.
                      --admin <host:port> (127.0.0.1:15014)
+  authz check      Would a request be allowed? Offline, from the config files, per workload.
+                     --config-dir <dir> (required)  --from <spiffe-id|principal|workload.ns|anonymous>
+                     --to <service>[.<namespace>]  --method GET  --path /  --port <n>  --header k=v …
+                     --trust-domain cluster.local  --root-namespace trellis-system
   cert             Show a proxy's certificates: chain, SPIFFE ID, expiry; its trust bundle.
                      --admin <host:port> (the proxy's admin address, required)
   validate <dir>   Check a config directory offline; exit 1 on errors.
@@ -85,6 +90,31 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { admin: { type: 'string', default: '127.0.0.1:15014' } } });
       process.stdout.write(await proxyStatusText(values.admin!));
       return 0;
+    }
+    case 'authz': {
+      const [sub, ...args] = rest;
+      if (sub !== 'check') throw new UsageError('authz: the only subcommand is "check"');
+      const { values } = parseArgs({
+        args,
+        options: {
+          'config-dir': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, method: { type: 'string', default: 'GET' },
+          path: { type: 'string', default: '/' }, port: { type: 'string' }, header: { type: 'string', multiple: true, default: [] },
+          'trust-domain': { type: 'string', default: 'cluster.local' }, 'root-namespace': { type: 'string', default: 'trellis-system' },
+        },
+      });
+      for (const required of ['config-dir', 'from', 'to'] as const) if (!values[required]) throw new UsageError(`authz check: --${required} is required`);
+      const headers = Object.fromEntries(values.header!.map((h) => {
+        const eq = h.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--header "${h}": expected name=value`);
+        return [h.slice(0, eq).toLowerCase(), h.slice(eq + 1)];
+      }));
+      const answers = authzCheck({
+        configDir: path.resolve(values['config-dir']!), from: values.from!, to: values.to!, method: values.method!, path: values.path!,
+        ...(values.port === undefined ? {} : { port: portOption('--port', values.port) }), headers,
+        trustDomain: values['trust-domain']!, rootNamespace: values['root-namespace']!,
+      });
+      console.log(formatAuthzAnswers(answers));
+      return answers.every((a) => a.decision.decision === 'ALLOW') ? 0 : 3;
     }
     case 'cert': {
       const { values } = parseArgs({ args: rest, options: { admin: { type: 'string' } } });

@@ -60,3 +60,16 @@ test('validate reports errors with file, line, object and field, and exits 1', (
   expect(ok.status).toBe(0);
   expect(ok.stdout).toMatch(/3 services, 4 workloads, 3 authorization policies, 0 peer authentications, 1 WAF policies; 0 errors/);
 });
+
+test('authz check answers offline with the deciding policy, as the proxies decide live in the demo', () => {
+  const demo = path.resolve(__dirname, '../../../deploy/local/demo');
+  const post = run('authz', 'check', '--config-dir', demo, '--from', 'frontend-1.shop', '--to', 'reviews.shop', '--method', 'POST');
+  expect(post.status).toBe(3);
+  expect(post.stdout).toContain('DENY  reviews-v1.shop:9080  (no ALLOW policy matched)');
+  const admin = run('authz', 'check', '--config-dir', demo, '--from', 'frontend-1.shop', '--to', 'reviews.shop', '--path', '/admin/users');
+  expect(admin.stdout).toContain('DENY  reviews-v2.shop:9080  (policy shop/reviews-no-admin, rule 0)');
+  const ok = run('authz', 'check', '--config-dir', demo, '--from', 'cluster.local/ns/shop/sa/reviews', '--to', 'ratings.shop');
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toContain('ALLOW ratings-1.shop:9090  (policy shop/ratings-callers, rule 0)');
+  expect(run('authz', 'check', '--config-dir', demo, '--from', 'nobody', '--to', 'reviews.shop').stderr).toContain('--from "nobody": not a SPIFFE ID');
+});
