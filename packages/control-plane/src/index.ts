@@ -1,8 +1,9 @@
 export {
-  emptyModel, selects, serviceHostname, wafPolicyFor, workloadPort, workloadsOf, type WafPolicy,
+  emptyModel, httpRoutesFor, selects, type HttpRoute, serviceHostname, wafPolicyFor, workloadPort, workloadsOf, type WafPolicy,
   type LocalSidecar, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload,
 } from './model/mesh';
 export { decodeService } from './kinds/service';
+export { decodeHttpRoute } from './kinds/http-route';
 export { decodeWafPolicy } from './kinds/waf-policy';
 export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } from './kinds/workload-entry';
 export { decodeDocument, supportedKinds } from './kinds/registry';

@@ -2,6 +2,7 @@ import type { ValidationResult } from '@trellis/objects';
 import { validateAuthorizationPolicy, validatePeerAuthentication } from '@trellis/policy';
 import { typeOf } from '@trellis/objects';
 import type { MeshModel } from '../model/mesh';
+import { decodeHttpRoute, GATEWAY_API_VERSIONS } from './http-route';
 import { decodeService } from './service';
 import { decodeWafPolicy } from './waf-policy';
 import { decodeWorkloadEntry, NETWORKING_API_VERSIONS } from './workload-entry';
@@ -23,6 +24,7 @@ const KINDS: Record<string, KindEntry> = {
   AuthorizationPolicy: { apiGroups: SECURITY_GROUPS, collection: 'authorizationPolicies', decode: withNamespace(validateAuthorizationPolicy) },
   PeerAuthentication: { apiGroups: SECURITY_GROUPS, collection: 'peerAuthentications', decode: withNamespace(validatePeerAuthentication) },
   WafPolicy: { apiGroups: ['security.trellis.dev'], collection: 'wafPolicies', decode: decodeWafPolicy },
+  HTTPRoute: { apiGroups: GATEWAY_API_VERSIONS.map((v) => v.split('/')[0]!), collection: 'httpRoutes', decode: decodeHttpRoute },
 };
 
 /** Policy kinds require metadata.namespace; like kubectl, fill in the default first. */

@@ -51,16 +51,54 @@ export interface WafPolicy {
   exclusions: { ruleIds: number[]; tags: string[]; paths: string[]; parameters: string[] };
 }
 
+export interface HttpRouteMatch {
+  pathType: 'PathPrefix' | 'Exact' | 'RegularExpression';
+  path: string;
+  method?: string;
+  headers: { name: string; value: string; regex: boolean }[];
+}
+
+export interface HttpRouteBackend {
+  namespace: string;
+  service: string;
+  port: number;
+  weight: number;
+}
+
+export interface HttpRouteRule {
+  matches: HttpRouteMatch[];
+  backends: HttpRouteBackend[];
+  timeoutMs?: number;
+}
+
+/** A Gateway API HTTPRoute attached to Services (GAMMA): it replaces their default route. */
+export interface HttpRoute {
+  namespace: string;
+  name: string;
+  creationTimestamp?: string;
+  /** Services whose traffic this route takes over; without a port, every HTTP port. */
+  parents: { namespace: string; service: string; port?: number }[];
+  rules: HttpRouteRule[];
+}
+
 export interface MeshModel {
   services: Service[];
   workloads: Workload[];
   authorizationPolicies: AuthorizationPolicy[];
   peerAuthentications: PeerAuthentication[];
   wafPolicies: WafPolicy[];
+  httpRoutes: HttpRoute[];
 }
 
 export function emptyModel(): MeshModel {
-  return { services: [], workloads: [], authorizationPolicies: [], peerAuthentications: [], wafPolicies: [] };
+  return { services: [], workloads: [], authorizationPolicies: [], peerAuthentications: [], wafPolicies: [], httpRoutes: [] };
+}
+
+/** The routes attached to a service port, oldest first (the Gateway API's order of precedence). */
+export function httpRoutesFor(model: MeshModel, service: Service, port: ServicePort): HttpRoute[] {
+  return model.httpRoutes
+    .filter((r) => r.parents.some((p) => p.namespace === service.namespace && p.service === service.name && (p.port === undefined || p.port === port.port)))
+    .sort((a, b) => (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
 }
 
 /**

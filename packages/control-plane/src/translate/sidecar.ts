@@ -1,7 +1,8 @@
 import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type AuthorizationPolicy } from '@trellis/policy';
 import { Snapshot, TypeUrl, type ResourceInput } from '@trellis/xds';
 import {
-  serviceHostname, wafPolicyFor, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
+  httpRoutesFor, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
+  type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
 import {
@@ -138,6 +139,38 @@ function inboundResources(model: MeshModel, workload: Workload, settings: MeshSe
   return { listeners, clusters };
 }
 
+const RETRY_POLICY = { retry_on: 'connect-failure,reset', num_retries: { value: 2 } };
+
+/** The Gateway API's precedence: exact path, then longer prefixes, then a method, then more header matches. */
+function specificity(match: HttpRouteMatch): number[] {
+  return [match.pathType === 'Exact' ? 1 : 0, match.pathType === 'PathPrefix' ? match.path.length : 0, match.method ? 1 : 0, match.headers.length];
+}
+
+/** HTTPRoute rules as Envoy routes, most specific match first; ties keep route age and rule order. */
+function routesFrom(attached: HttpRoute[], model: MeshModel): object[] {
+  const entries = attached.flatMap((route) => route.rules.flatMap((rule, r) => rule.matches.map((match, m) => ({ route, rule, match, name: `${route.namespace}/${route.name}/rule-${r}/match-${m}` }))));
+  const ordered = entries.map((e, i) => ({ ...e, i })).sort((a, b) => {
+    const [x, y] = [specificity(a.match), specificity(b.match)];
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return y[k]! - x[k]!;
+    return a.i - b.i;
+  });
+  return ordered.map(({ rule, match, name }) => {
+    const path = match.pathType === 'Exact' ? { path: match.path } : match.pathType === 'RegularExpression' ? { safe_regex: { regex: match.path } } : { prefix: match.path };
+    const headers = [
+      ...(match.method ? [{ name: ':method', string_match: { exact: match.method } }] : []),
+      ...match.headers.map((h) => ({ name: h.name, string_match: h.regex ? { safe_regex: { regex: h.value } } : { exact: h.value } })),
+    ];
+    const backends = rule.backends
+      .map((b) => ({ ...b, target: model.services.find((s) => s.namespace === b.namespace && s.name === b.service)?.ports.find((p) => p.port === b.port && isHttp(p.protocol)) }))
+      .filter((b) => b.target && b.weight > 0);
+    const envoyMatch = { ...path, ...(headers.length ? { headers } : {}) };
+    if (backends.length === 0) return { name, match: envoyMatch, direct_response: { status: 500, body: { inline_string: 'no backend of this route is available\n' } } };
+    const clusters = backends.map((b) => ({ name: outboundClusterName(model.services.find((s) => s.namespace === b.namespace && s.name === b.service)!, b.target!), weight: { value: b.weight } }));
+    const action = clusters.length === 1 ? { cluster: clusters[0]!.name } : { weighted_clusters: { clusters } };
+    return { name, match: envoyMatch, route: { ...action, timeout: duration(rule.timeoutMs ?? 0), retry_policy: RETRY_POLICY } };
+  });
+}
+
 /** Host names a client may use for a service port, most specific last. */
 function domainsFor(service: Service, port: ServicePort, from: Workload, bareNames: boolean): string[] {
   const names = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, serviceHostname(service)];
@@ -200,10 +233,11 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
           }],
         },
       });
+      const attached = httpRoutesFor(model, service, port);
       virtualHosts.push({
         name: `${serviceHostname(service)}:${port.port}`,
         domains: domainsFor(service, port, workload, !bareNamesTaken),
-        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: duration(0), retry_policy: { retry_on: 'connect-failure,reset', num_retries: { value: 2 } } } }],
+        routes: attached.length > 0 ? routesFrom(attached, model) : [{ name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: duration(0), retry_policy: RETRY_POLICY } }],
       });
       bareNamesTaken = true;
     }
