@@ -6,7 +6,7 @@
 // The app is a one-worker nginx answering 200 "ok" so neither pair is limited by it.
 // Prints req/s, p50/p99, each proxy's RSS (idle and after load) and CPU seconds, and ratios.
 //
-// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32]
+// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3]
 // Needs: wrk, nginx, openssl on PATH. Loopback only; every process is killed at the end.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -20,8 +20,9 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const DURATION = Number(opt('duration', '10'));
+const DURATION = Number(opt('duration', '5'));
 const CONNECTIONS = Number(opt('connections', '32'));
+const ROUNDS = Number(opt('rounds', '3'));
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
 const ID_A = 'spiffe://cluster.local/ns/default/sa/a';
@@ -135,9 +136,10 @@ function wrk(port, label) {
     const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     return m ? toMs(m[1], m[2]) : NaN;
   };
+  const requests = Number(/(\d+) requests in/.exec(out)[1]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   const sockErr = /Socket errors: (.*)/.exec(out);
-  return { label, rps, p50: pct(50), p99: pct(99), non2xx: errors ? Number(errors[1]) : 0, socketErrors: sockErr ? sockErr[1] : 'none' };
+  return { label, rps, requests, p50: pct(50), p99: pct(99), non2xx: errors ? Number(errors[1]) : 0, socketErrors: sockErr ? sockErr[1] : 'none' };
 }
 
 async function main() {
@@ -192,22 +194,47 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
   const idle = { trellisA: procStats(trellisA.pid), trellisB: procStats(trellisB.pid), nginxA: procStats(nginxA.pid), nginxB: procStats(nginxB.pid) };
 
-  const results = [];
-  const cpuDuring = {};
-  for (const [label, port, procs] of [
+  // Rounds interleave the scenarios so a burst of load from other work on the machine hits
+  // all of them alike; each figure below is the median over rounds.
+  const scenarios = [
     ['direct', appPort, []],
     ['trellis pair', tA, [['trellis A', trellisA], ['trellis B', trellisB]]],
     ['nginx pair', nA, [['nginx A', nginxA], ['nginx B', nginxB]]],
-  ]) {
-    // short warm-up so pools and TLS sessions exist before measuring
+  ];
+  for (const [, port] of scenarios) {
+    // warm-up so pools and TLS sessions exist before measuring
     execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', '-H', 'Host: b.default.svc.cluster.local', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
-    const before = procs.map(([, p]) => procStats(p.pid));
-    results.push(wrk(port, label));
-    procs.forEach(([name, p], i) => {
-      const after = procStats(p.pid);
-      cpuDuring[name] = { cpuSeconds: after.cpu - before[i].cpu, sysSeconds: after.sys - before[i].sys, rssMb: after.rss };
-    });
   }
+  const runs = new Map(scenarios.map(([label]) => [label, []]));
+  const cpuDuring = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [label, port, procs] of scenarios) {
+      const before = procs.map(([, p]) => procStats(p.pid));
+      const r = wrk(port, label);
+      runs.get(label).push(r);
+      procs.forEach(([name, p], i) => {
+        const after = procStats(p.pid);
+        const acc = (cpuDuring[name] ??= { cpuSeconds: 0, sysSeconds: 0, requests: 0, rssMb: 0 });
+        acc.cpuSeconds += after.cpu - before[i].cpu;
+        acc.sysSeconds += after.sys - before[i].sys;
+        acc.requests += r.requests;
+        acc.rssMb = Math.max(acc.rssMb, after.rss);
+      });
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const results = scenarios.map(([label]) => {
+    const rs = runs.get(label);
+    return {
+      label,
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      all: rs.map((r) => Math.round(r.rps)).join('/'),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      socketErrors: rs.map((r) => r.socketErrors).filter((e) => e !== 'none').join('; ') || 'none',
+    };
+  });
 
   const handshakes = async (port, metric) => {
     const text = await (await fetch(`http://127.0.0.1:${port}/stats/prometheus`)).text();
@@ -216,14 +243,15 @@ async function main() {
   const tlsA = await handshakes(adminA, 'upstream_tls_handshakes_total');
   const tlsB = await handshakes(adminB, 'downstream_tls_handshakes_total');
   const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log(`\nproxy pair benchmark: wrk -t1 -c${CONNECTIONS} -d${DURATION}s, HTTP/1.1 keep-alive, 3-byte body, ${os.cpus().length} cores (shared)`);
-  console.log('scenario        req/s     p50 ms   p99 ms   non-2xx  socket errors');
+  console.log(`\nproxy pair benchmark: wrk -t1 -c${CONNECTIONS} -d${DURATION}s x ${ROUNDS} interleaved rounds (medians), HTTP/1.1 keep-alive, 3-byte body, ${os.cpus().length} cores (shared)`);
+  console.log('scenario        req/s     p50 ms   p99 ms   non-2xx  req/s per round   socket errors');
   for (const r of results) {
-    console.log(`${r.label.padEnd(14)} ${fmt(r.rps).padStart(7)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${r.socketErrors}`);
+    console.log(`${r.label.padEnd(14)} ${fmt(r.rps).padStart(7)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${r.all.padEnd(16)}  ${r.socketErrors}`);
   }
-  console.log('\nprocess      idle RSS MB  RSS after MB  CPU s during run (of which kernel)');
+  console.log('\nprocess      idle RSS MB  max RSS MB  CPU us/request (of which kernel)');
   for (const [name, key] of [['trellis A', 'trellisA'], ['trellis B', 'trellisB'], ['nginx A', 'nginxA'], ['nginx B', 'nginxB']]) {
-    console.log(`${name.padEnd(12)} ${fmt(idle[key].rss, 1).padStart(11)}  ${fmt(cpuDuring[name].rssMb, 1).padStart(12)}  ${fmt(cpuDuring[name].cpuSeconds, 2).padStart(16)} (${fmt(cpuDuring[name].sysSeconds, 2)})`);
+    const c = cpuDuring[name];
+    console.log(`${name.padEnd(12)} ${fmt(idle[key].rss, 1).padStart(11)}  ${fmt(c.rssMb, 1).padStart(10)}  ${fmt((c.cpuSeconds * 1e6) / c.requests, 1).padStart(14)} (${fmt((c.sysSeconds * 1e6) / c.requests, 1)})`);
   }
   console.log(`\ntrellis mTLS handshakes over the whole run: A upstream ${tlsA}, B downstream ${tlsB} (pooled keep-alive: about one per client connection)`);
   const [direct, trellis, nginx] = results;
@@ -231,6 +259,8 @@ async function main() {
   console.log(`trellis/nginx req/s: ${fmt(trellis.rps / nginx.rps, 2)}  (target >= 0.60)`);
   console.log(`trellis/nginx p99:   ${fmt(trellis.p99 / nginx.p99, 2)}  (target <= 2.00)`);
   console.log(`trellis/direct req/s: ${fmt(trellis.rps / direct.rps, 2)}   nginx/direct req/s: ${fmt(nginx.rps / direct.rps, 2)}`);
+  const cpuPair = (a, b) => (cpuDuring[a].cpuSeconds + cpuDuring[b].cpuSeconds) / cpuDuring[a].requests;
+  console.log(`CPU per request, pair vs pair: trellis/nginx ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('nginx A', 'nginx B'), 2)}`);
   console.log(`trellis idle RSS max: ${fmt(Math.max(idle.trellisA.rss, idle.trellisB.rss), 1)} MB (target <= 60)`);
 }
 
