@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ControlPlane } from '@trellis/control-plane';
+import { ControlPlane, type ControlPlaneOptions } from '@trellis/control-plane';
 
 const CLI = path.resolve(__dirname, '../../packages/cli/dist/main.js');
 
@@ -29,7 +29,7 @@ export class LocalMesh {
   private readonly apps: http.Server[] = [];
   private readonly proxies: ChildProcess[] = [];
 
-  constructor(files: Record<string, string>) {
+  constructor(files: Record<string, string>, private readonly options: Partial<ControlPlaneOptions> = {}) {
     fs.mkdirSync(this.configDir);
     for (const [name, text] of Object.entries(files)) this.write(name, text);
   }
@@ -43,7 +43,7 @@ export class LocalMesh {
   }
 
   async start(): Promise<void> {
-    this.cp = new ControlPlane({ configDir: this.configDir, stateDir: path.join(this.dir, 'state'), xdsAddress: '127.0.0.1:0', caAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0' });
+    this.cp = new ControlPlane({ configDir: this.configDir, stateDir: path.join(this.dir, 'state'), xdsAddress: '127.0.0.1:0', caAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', ...this.options });
     await this.cp.start();
   }
 

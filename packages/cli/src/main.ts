@@ -6,7 +6,7 @@ import { proxyCertificates } from './commands/cert';
 import { runControlPlane } from './commands/control-plane';
 import { runMeshDemo } from './commands/demo';
 import { runProxy } from './commands/proxy';
-import { proxyStatusText } from './commands/proxy-status';
+import { postText, proxyStatusText } from './commands/proxy-status';
 import { runXdsDemo } from './commands/proxyless-demo';
 import { validateDirectory } from './commands/validate';
 
@@ -35,6 +35,8 @@ Commands:
                      --config-dir <dir> (required)  --from <spiffe-id|principal|workload.ns|anonymous>
                      --to <service>[.<namespace>]  --method GET  --path /  --port <n>  --header k=v …
                      --trust-domain cluster.local  --root-namespace trellis-system
+  ca rotate-root   One step of a root CA rotation: --step begin|switch|retire (wait one
+                   certificate lifetime between steps).  --admin <host:port> (127.0.0.1:15014)
   cert             Show a proxy's certificates: chain, SPIFFE ID, expiry; its trust bundle.
                      --admin <host:port> (the proxy's admin address, required)
   validate <dir>   Check a config directory offline; exit 1 on errors.
@@ -115,6 +117,14 @@ async function main(argv: string[]): Promise<number> {
       });
       console.log(formatAuthzAnswers(answers));
       return answers.every((a) => a.decision.decision === 'ALLOW') ? 0 : 3;
+    }
+    case 'ca': {
+      const [sub, ...args] = rest;
+      if (sub !== 'rotate-root') throw new UsageError('ca: the only subcommand is "rotate-root"');
+      const { values } = parseArgs({ args, options: { step: { type: 'string' }, admin: { type: 'string', default: '127.0.0.1:15014' } } });
+      if (!['begin', 'switch', 'retire'].includes(values.step ?? '')) throw new UsageError('ca rotate-root: --step must be begin, switch or retire');
+      console.log(await postText(`http://${values.admin}/ca/root-rotation?step=${values.step}`));
+      return 0;
     }
     case 'cert': {
       const { values } = parseArgs({ args: rest, options: { admin: { type: 'string' } } });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials } from '@trellis/identity';
-import { CertificateAuthority, initCaDir, joinPem, parseWorkloadId, type WorkloadIdentity } from '@trellis/pki';
+import { CertificateAuthority, caDirectoryOf, initCaDir, joinPem, parseWorkloadId, saveCaToDir, type WorkloadIdentity } from '@trellis/pki';
 import { AdsServer, SnapshotCache, TypeUrl, type StreamAuthorizer } from '@trellis/xds';
 import type { MeshModel } from '../model/mesh';
 import { FileSource, formatFileDiagnostic, type FileDiagnostic } from '../sources/file-source';
@@ -35,6 +35,8 @@ export interface ControlPlaneOptions {
   trustDomain?: string;
   rootNamespace?: string;
   defaultMtls?: 'STRICT' | 'PERMISSIVE';
+  /** Lifetime of workload certificates (default 24 h). Proxies renew at half of it. */
+  certificateTtlSeconds?: number;
   /** host:port; port 0 picks a free one. */
   xdsAddress?: string;
   caAddress?: string;
@@ -67,6 +69,8 @@ export class ControlPlane {
   private admin: http.Server | undefined;
   private model!: MeshModel;
   diagnostics: FileDiagnostic[] = [];
+  /** Workload certificates issued since start (the rotation tests count them). */
+  issuedCount = 0;
   addresses = { xds: '', ca: '', admin: '' };
   readonly trustDomain: string;
   private readonly log: NonNullable<ControlPlaneOptions['log']>;
@@ -96,6 +100,7 @@ export class ControlPlane {
     this.ca = await CertificateAuthority.create(ca.signing, {
       trustDomain: this.trustDomain,
       additionalRootsPem: ca.rootsPem,
+      ...(this.options.certificateTtlSeconds ? { defaultTtlSeconds: this.options.certificateTtlSeconds } : {}),
       ...(ca.rootRotation ? { rootRotation: ca.rootRotation } : {}),
     });
     this.tokens = new WorkloadTokens(path.join(this.options.stateDir, 'tokens'), this.trustDomain);
@@ -117,13 +122,34 @@ export class ControlPlane {
     addCertificateService(this.caServer, {
       ca: this.ca,
       authenticator: this.tokens,
-      onEvent: (event) => this.log(`certificate ${event.event}`, { ...event }),
+      onEvent: (event) => {
+        if (event.event === 'issued') this.issuedCount++;
+        this.log(`certificate ${event.event}`, { ...event });
+      },
     });
     this.addresses.xds = await listen(this.xdsServer, this.options.xdsAddress ?? '127.0.0.1:15010', mutualTlsServerCredentials(this.rotator));
     this.addresses.ca = await listen(this.caServer, this.options.caAddress ?? '127.0.0.1:15012', rotatingServerCredentials(this.rotator));
     this.addresses.admin = await this.startAdmin(this.options.adminAddress ?? '127.0.0.1:15014');
     this.writeBootstrap();
     this.log('control plane ready', { ...this.addresses, trustDomain: this.trustDomain, bootstrap: this.bootstrapFile });
+  }
+
+  /**
+   * One step of a root rotation (Istio's plug-in CA procedure, automated): `begin`
+   * trusts a new root beside the old one, `switch` issues from the new root, `retire`
+   * drops the old one. Between steps wait at least one certificate lifetime so every
+   * workload has renewed; each step pushes the new trust bundle to every proxy (SDS).
+   */
+  async rotateRoot(step: 'begin' | 'switch' | 'retire'): Promise<string> {
+    if (step === 'begin') await this.ca.beginRootRotation();
+    else if (step === 'switch') this.ca.switchToNewRoot();
+    else this.ca.retireOldRoot();
+    await saveCaToDir(this.caDir, caDirectoryOf(this.ca));
+    this.writeBootstrap();
+    this.pusher.updateSettings(this.settings());
+    const phase = this.ca.rootRotationPhase();
+    this.log('root rotation', { step, phase, roots: this.ca.trustBundlePem().length });
+    return phase;
   }
 
   get bootstrapFile(): string {
@@ -214,6 +240,12 @@ export class ControlPlane {
         return json(200, this.proxyStatus());
       }
       if (url.pathname === '/debug/config') return json(200, { diagnostics: this.diagnostics.map(formatFileDiagnostic) });
+      if (url.pathname === '/ca/root-rotation' && req.method === 'POST') {
+        const step = url.searchParams.get('step');
+        if (step !== 'begin' && step !== 'switch' && step !== 'retire') return json(400, { error: 'step must be begin, switch or retire' });
+        this.rotateRoot(step).then((phase) => json(200, { phase }), (error: Error) => json(409, { error: error.message }));
+        return;
+      }
       json(404, { error: `no such endpoint ${url.pathname}; try /debug/proxy-status or /debug/config` });
     });
     this.admin = server;
