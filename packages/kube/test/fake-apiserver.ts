@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import * as https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * A stand-in for the Kubernetes API server at the protocol level, for tests: a real HTTP
  * server with bearer-token auth, cluster-wide list (with the collection's
  * resourceVersion), and watch as a chunked stream of JSON lines (ADDED, MODIFIED,
  * DELETED, BOOKMARK when allowWatchBookmarks=true, ERROR 410 Expired for a
- * resourceVersion older than the last compaction). Like the real one, list items of
+ * resourceVersion older than the last compaction, a clean end after timeoutSeconds). Like the real one, list items of
  * built-in kinds omit apiVersion and kind, watch events carry them, a deleted object
  * carries the deletion's resourceVersion, and an unserved kind (a CRD nobody
  * installed) is 404.
@@ -49,6 +50,13 @@ export interface RequestRecord {
 
 const TOKEN = 'trellis-test-token';
 
+/** A serving certificate for 127.0.0.1 and the CA that signed it (PEM). */
+export interface ServingTls {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
 function collectionPath(kind: Pick<FakeKind, 'apiVersion' | 'plural'>): string {
   return kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}/${kind.plural}` : `/api/${kind.apiVersion}/${kind.plural}`;
 }
@@ -68,24 +76,38 @@ export class FakeApiServer {
   private resourceVersion = 1000;
   private compactedAt = 0;
   private available = true;
-  private readonly server = http.createServer((request, response) => this.handle(request, response));
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
 
-  static async start(kinds: FakeKind[]): Promise<FakeApiServer> {
-    const server = new FakeApiServer();
+  private constructor(private readonly tls: ServingTls | undefined) {
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => this.handle(request, response);
+    this.server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
+    // Tracked at the TCP level, so close() also ends connections still in their TLS handshake.
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Plain HTTP unless `tls` is given, as a real cluster's HTTPS endpoint. */
+  static async start(kinds: FakeKind[], tls?: ServingTls): Promise<FakeApiServer> {
+    const server = new FakeApiServer(tls);
     for (const kind of kinds) server.serve(kind);
     await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
     return server;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** A kubeconfig for this server, as `kubectl config view --raw` would print it. */
   kubeConfigYaml(token = TOKEN): string {
+    // client-node talks plain HTTP only to a cluster marked insecure; over TLS it checks the CA.
+    const trust = this.tls ? `certificate-authority-data: ${Buffer.from(this.tls.ca).toString('base64')}` : 'insecure-skip-tls-verify: true';
     return [
       'apiVersion: v1', 'kind: Config', 'current-context: fake',
-      `clusters: [{ name: fake, cluster: { server: "${this.url}", insecure-skip-tls-verify: true } }]`,
+      `clusters: [{ name: fake, cluster: { server: "${this.url}", ${trust} } }]`,
       `users: [{ name: tester, user: { token: "${token}" } }]`,
       'contexts: [{ name: fake, context: { cluster: fake, user: tester } }]',
     ].join('\n');
@@ -155,8 +177,9 @@ export class FakeApiServer {
 
   async close(): Promise<void> {
     this.dropWatches();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private collectionOf(object: Pick<StoredObject, 'apiVersion' | 'kind'>): Collection {
@@ -224,7 +247,12 @@ export class FakeApiServer {
     }
     const watcher: Watcher = { path, response, bookmarks: query['allowWatchBookmarks'] === 'true' };
     this.watchers.add(watcher);
-    response.on('close', () => this.watchers.delete(watcher));
+    // The watch ends cleanly when its timeoutSeconds run out; the client watches again from where it was.
+    const timeout = query['timeoutSeconds'] ? setTimeout(() => response.end(), Number(query['timeoutSeconds']) * 1000) : undefined;
+    response.on('close', () => {
+      clearTimeout(timeout);
+      this.watchers.delete(watcher);
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import type { LoadResult } from '@trellis/control-plane';
 import { k8s } from '../src/source/client-node';
 import { KubeSource } from '../src/source/kube-source';
 import { FAKE_KINDS, FakeApiServer, type FakeKind, type StoredObject } from './fake-apiserver';
+import { makeServingTls } from './serving-tls';
 
 const OUR_KINDS: FakeKind[] = [
   FAKE_KINDS.service, FAKE_KINDS.pod, FAKE_KINDS.serviceAccount, FAKE_KINDS.namespace, FAKE_KINDS.endpointSlice,
@@ -59,13 +60,15 @@ function until(check: (result: LoadResult) => boolean, what: string, timeoutMs =
 const workload = (result: LoadResult, name: string) => result.model.workloads.find((w) => w.name === name);
 const serviceNamed = (result: LoadResult, name: string) => result.model.services.find((s) => s.name === name);
 
-beforeEach(async () => {
-  server = await FakeApiServer.start(OUR_KINDS);
+async function startServer(tls?: Parameters<typeof FakeApiServer.start>[1]): Promise<void> {
+  server = await FakeApiServer.start(OUR_KINDS, tls);
   server.create(namespace('shop'));
   server.create(serviceAccount('reviews'));
   server.create(service('reviews'));
   server.create(pod('reviews-1', 'reviews', '10.0.0.11'));
-});
+}
+
+beforeEach(() => startServer());
 
 afterEach(async () => {
   source?.close();
@@ -81,6 +84,18 @@ describe('KubeSource', () => {
       ports: { web: 8080, http: 9080 }, sidecar: { appPorts: {}, outboundPort: 15001 },
     }]);
     expect(first.diagnostics).toEqual([]);
+  });
+
+  test('over HTTPS, trusting the cluster CA the kubeconfig names', async () => {
+    const tls = makeServingTls();
+    if (!tls) return; // no openssl to make a certificate with
+    await server.close();
+    await startServer(tls);
+    expect(server.url).toMatch(/^https:/);
+    const first = await startSource();
+    expect(first.model.workloads.map((w) => w.address)).toEqual(['10.0.0.11']);
+    server.create(pod('reviews-2', 'reviews', '10.0.0.12'));
+    await until((r) => workload(r, 'reviews-2') !== undefined, 'a watched pod over TLS');
   });
 
   test('lists with a resourceVersion, then watches from it asking for bookmarks', async () => {
@@ -100,10 +115,10 @@ describe('KubeSource', () => {
     result = await until((r) => workload(r, 'ratings-1') !== undefined, 'the ratings pod');
     server.remove(service('reviews'));
     result = await until((r) => serviceNamed(r, 'reviews') === undefined, 'reviews deleted');
-    expect(workload(result, 'reviews-1')).toBeUndefined();
+    expect(workload(result, 'reviews-1')!.ports).toEqual({ web: 8080 });
   });
 
-  test('Pods: added, readdressed, deleted; pending and opted-out pods are not workloads', async () => {
+  test('Pods: added, readdressed, deleted; pending, opted-out and host-network pods are not workloads', async () => {
     await startSource();
     server.create(pod('reviews-2', 'reviews', '10.0.0.12'));
     await until((r) => workload(r, 'reviews-2')?.address === '10.0.0.12', 'the second pod');
@@ -115,9 +130,13 @@ describe('KubeSource', () => {
     server.create({ ...pending, status: { phase: 'Pending' } });
     const optedOut = pod('reviews-4', 'reviews', '10.0.0.14');
     server.create({ ...optedOut, metadata: { ...optedOut.metadata, annotations: { 'sidecar.trellis.dev/inject': 'false' } } });
-    server.create(pod('reviews-5', 'reviews', '10.0.0.15'));
-    const result = await until((r) => workload(r, 'reviews-5') !== undefined, 'the fifth pod');
-    expect(result.model.workloads.map((w) => w.name)).toEqual(['reviews-1', 'reviews-5']);
+    const hostNetwork = pod('reviews-5', 'reviews', '192.168.0.2');
+    server.create({ ...hostNetwork, spec: { ...(hostNetwork['spec'] as object), hostNetwork: true } });
+    server.create(pod('client-1', 'client', '10.0.0.16', 'reviews'));
+    const result = await until((r) => workload(r, 'client-1') !== undefined, 'the client pod');
+    expect(result.model.workloads.map((w) => w.name)).toEqual(['client-1', 'reviews-1']);
+    // Selected by no Service: only its named container ports.
+    expect(workload(result, 'client-1')!.ports).toEqual({ web: 8080 });
   });
 
   test('ServiceAccounts: a pod whose account is deleted is reported', async () => {

@@ -22,7 +22,7 @@ export interface ObjectWithMeta {
 
 export interface PodObject {
   metadata: Meta;
-  spec?: { serviceAccountName?: string; containers?: { ports?: { name?: string; containerPort: number; protocol?: string }[] }[] };
+  spec?: { serviceAccountName?: string; hostNetwork?: boolean; containers?: { ports?: { name?: string; containerPort: number; protocol?: string }[] }[] };
   status?: { phase?: string; podIP?: string };
 }
 
@@ -55,9 +55,10 @@ function notReadyPods(slices: readonly EndpointSliceObject[]): Set<string> {
 
 /**
  * The mesh's Kubernetes workloads: running pods with an IP, in namespaces labelled into
- * the mesh, not opted out, and selected by at least one Service. A workload's ports are
- * its named container ports plus, for each selecting Service port with a numeric
- * targetPort, that port under the Service port's name (how workloadPort() looks it up).
+ * the mesh and not opted out — every pod the injector gave a proxy, so a client-only pod
+ * gets its config too. A workload's ports are its named container ports plus, for each
+ * selecting Service port with a numeric targetPort, that port under the Service port's
+ * name (how workloadPort() looks it up).
  */
 export function podWorkloads(inputs: PodInputs, diagnostics: FileDiagnostic[]): Workload[] {
   const meshNamespaces = new Set(inputs.namespaces.filter((n) => n.metadata.labels?.[INJECTION_LABEL] === 'enabled').map((n) => n.metadata.name));
@@ -67,11 +68,11 @@ export function podWorkloads(inputs: PodInputs, diagnostics: FileDiagnostic[]): 
   const pods = [...inputs.pods].sort((a, b) => key(a.metadata.namespace, a.metadata.name).localeCompare(key(b.metadata.namespace, b.metadata.name)));
   for (const pod of pods) {
     const { name, namespace = 'default', labels = {}, annotations = {} } = pod.metadata;
-    if (!meshNamespaces.has(namespace) || annotations[INJECT_ANNOTATION] === 'false') continue;
+    // A host-network pod shares the node's network: there is no pod traffic to capture.
+    if (!meshNamespaces.has(namespace) || annotations[INJECT_ANNOTATION] === 'false' || pod.spec?.hostNetwork) continue;
     const address = pod.status?.podIP;
     if (pod.status?.phase !== 'Running' || !address || pod.metadata.deletionTimestamp || notReady.has(key(namespace, name))) continue;
     const selecting = inputs.services.filter((s) => s.namespace === namespace && selects(s.selector, labels));
-    if (selecting.length === 0) continue;
 
     const report = (field: string, message: string) => diagnostics.push({ file: objectPath(PODS, namespace, name), line: 0, severity: 'warning', object: `Pod ${namespace}/${name}`, field, message });
     const ports: Record<string, number> = {};

@@ -21,9 +21,12 @@ export type InformerState =
 
 type WatchArguments = Parameters<InstanceType<typeof k8s.Watch>['watch']>;
 
+/** Like client-go, ask the server to end each watch after 5-10 minutes: a half-open connection cannot stall a kind for longer. */
+const watchTimeoutSeconds = () => 300 + Math.floor(Math.random() * 300);
+
 /**
  * client-node's Watch, asking the API server for bookmarks (so a resumed watch starts
- * from a recent version), and telling when a watch is established: a quiet kind gets
+ * from a recent version) and for a timeout, and telling when a watch is established: a quiet kind gets
  * no event to show that it has recovered from an outage.
  */
 class BookmarkingWatch extends k8s.Watch {
@@ -33,7 +36,7 @@ class BookmarkingWatch extends k8s.Watch {
 
   override async watch(...[path, params, callback, done]: WatchArguments): Promise<AbortController> {
     let failed = false;
-    const controller = await super.watch(path, { ...params, allowWatchBookmarks: true }, callback, (error: unknown) => {
+    const controller = await super.watch(path, { ...params, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds() }, callback, (error: unknown) => {
       if (error) failed = true;
       done(error);
     });
