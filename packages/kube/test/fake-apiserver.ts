@@ -11,7 +11,8 @@ import type { AddressInfo, Socket } from 'node:net';
  * resourceVersion older than the last compaction, a clean end after timeoutSeconds). Like the real one, list items of
  * built-in kinds omit apiVersion and kind, watch events carry them, a deleted object
  * carries the deletion's resourceVersion, and an unserved kind (a CRD nobody
- * installed) is 404.
+ * installed) is 404. It also serves discovery (/api, /apis, resource lists) and single
+ * objects, which is what kubectl needs for `apply --dry-run=client`.
  */
 
 export interface FakeKind {
@@ -20,6 +21,7 @@ export interface FakeKind {
   plural: string;
   /** Built-in kinds are listed without per-item apiVersion/kind; custom resources with. */
   builtIn: boolean;
+  namespaced: boolean;
 }
 
 export interface StoredObject {
@@ -216,8 +218,10 @@ export class FakeApiServer {
     if (!this.available) return this.reply(response, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
     if (request.headers.authorization !== `Bearer ${TOKEN}`) return this.reply(response, 401, status(401, 'Unauthorized', 'Unauthorized'));
     if (request.method !== 'GET') return this.reply(response, 405, status(405, 'MethodNotAllowed', `${request.method} is not supported by this stand-in`));
+    const discovery = this.discovery(url.pathname);
+    if (discovery) return this.reply(response, 200, discovery);
     const collection = this.collections.get(url.pathname);
-    if (!collection) return this.reply(response, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (!collection) return this.getObject(url.pathname, response);
     if (watch) return this.watch(collection, url.pathname, query, response);
     const builtIn = collection.kind.builtIn;
     this.reply(response, 200, {
@@ -226,6 +230,45 @@ export class FakeApiServer {
       metadata: { resourceVersion: String(this.resourceVersion) },
       items: [...collection.objects.values()].map(({ apiVersion, kind, ...rest }) => (builtIn ? rest : { apiVersion, kind, ...rest })),
     });
+  }
+
+  private groupVersions(): string[] {
+    return [...new Set([...this.collections.values()].map((c) => c.kind.apiVersion))].sort();
+  }
+
+  /** Discovery documents: which versions, groups and resources are served. */
+  private discovery(pathname: string): object | undefined {
+    if (pathname === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
+    if (pathname === '/apis') {
+      const groups = this.groupVersions().filter((gv) => gv.includes('/')).map((gv) => gv.split('/') as [string, string]);
+      return {
+        kind: 'APIGroupList', apiVersion: 'v1',
+        groups: groups.map(([group, version]) => ({ name: group, versions: [{ groupVersion: `${group}/${version}`, version }], preferredVersion: { groupVersion: `${group}/${version}`, version } })),
+      };
+    }
+    const groupVersion = this.groupVersions().find((gv) => collectionPath({ apiVersion: gv, plural: '' }) === `${pathname}/`);
+    if (!groupVersion) return undefined;
+    const kinds = [...this.collections.values()].map((c) => c.kind).filter((k) => k.apiVersion === groupVersion);
+    return {
+      kind: 'APIResourceList', apiVersion: 'v1', groupVersion,
+      resources: kinds.map((k) => ({ name: k.plural, singularName: k.kind.toLowerCase(), namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'list', 'watch'] })),
+    };
+  }
+
+  /** GET of one object: `<version path>/[namespaces/<ns>/]<plural>/<name>`. */
+  private getObject(pathname: string, response: http.ServerResponse): void {
+    const notFound = (what: string) => this.reply(response, 404, status(404, 'NotFound', what));
+    for (const collection of this.collections.values()) {
+      const prefix = collectionPath({ apiVersion: collection.kind.apiVersion, plural: '' });
+      if (!pathname.startsWith(prefix)) continue;
+      const rest = pathname.slice(prefix.length).split('/');
+      const [namespace, plural, name] = rest.length === 4 && rest[0] === 'namespaces' ? [rest[1], rest[2], rest[3]] : [undefined, rest[0], rest[1]];
+      if (rest.length !== 2 && rest.length !== 4) continue;
+      if (plural !== collection.kind.plural || (namespace !== undefined) !== collection.kind.namespaced) continue;
+      const object = collection.objects.get(`${namespace ?? ''}/${name}`);
+      return object ? this.reply(response, 200, object) : notFound(`${collection.kind.plural} "${name}" not found`);
+    }
+    notFound('the server could not find the requested resource');
   }
 
   private watch(collection: Collection, path: string, query: Record<string, string>, response: http.ServerResponse): void {
@@ -257,14 +300,26 @@ export class FakeApiServer {
 }
 
 export const FAKE_KINDS = {
-  service: { apiVersion: 'v1', kind: 'Service', plural: 'services', builtIn: true },
-  pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', builtIn: true },
-  serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', builtIn: true },
-  namespace: { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', builtIn: true },
-  endpointSlice: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices', builtIn: true },
-  workloadEntry: { apiVersion: 'networking.trellis.dev/v1alpha1', kind: 'WorkloadEntry', plural: 'workloadentries', builtIn: false },
-  authorizationPolicy: { apiVersion: 'security.trellis.dev/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false },
-  peerAuthentication: { apiVersion: 'security.trellis.dev/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false },
-  istioAuthorizationPolicy: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false },
-  istioPeerAuthentication: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false },
+  service: { apiVersion: 'v1', kind: 'Service', plural: 'services', builtIn: true, namespaced: true },
+  pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', builtIn: true, namespaced: true },
+  serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', builtIn: true, namespaced: true },
+  namespace: { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', builtIn: true, namespaced: false },
+  endpointSlice: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices', builtIn: true, namespaced: true },
+  workloadEntry: { apiVersion: 'networking.trellis.dev/v1alpha1', kind: 'WorkloadEntry', plural: 'workloadentries', builtIn: false, namespaced: true },
+  authorizationPolicy: { apiVersion: 'security.trellis.dev/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false, namespaced: true },
+  peerAuthentication: { apiVersion: 'security.trellis.dev/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
+  istioAuthorizationPolicy: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false, namespaced: true },
+  istioPeerAuthentication: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
 } satisfies Record<string, FakeKind>;
+
+/** The other kinds of the install manifest, for kubectl to map and look up. */
+export const INSTALL_KINDS: FakeKind[] = [
+  { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', builtIn: true, namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', plural: 'clusterroles', builtIn: true, namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', builtIn: true, namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', builtIn: true, namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', builtIn: true, namespaced: true },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', builtIn: true, namespaced: true },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', builtIn: true, namespaced: true },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', builtIn: true, namespaced: false },
+];
