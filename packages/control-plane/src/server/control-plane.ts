@@ -35,6 +35,12 @@ export interface ControlPlaneOptions {
   trustDomain?: string;
   rootNamespace?: string;
   defaultMtls?: 'STRICT' | 'PERMISSIVE';
+  /**
+   * When a workload becomes an endpoint: once its proxy has ACKed its routes (default,
+   * so traffic never arrives before the proxy can take it), or `always` at once (for
+   * workloads whose proxies the control plane does not see, e.g. simulated ones).
+   */
+  endpointReadiness?: 'proxy-ready' | 'always';
   /** Lifetime of workload certificates (default 24 h). Proxies renew at half of it. */
   certificateTtlSeconds?: number;
   /** host:port; port 0 picks a free one. */
@@ -105,7 +111,7 @@ export class ControlPlane {
     });
     this.tokens = new WorkloadTokens(path.join(this.options.stateDir, 'tokens'), this.trustDomain);
     this.applyLoad(this.source.load());
-    this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }));
+    this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }), this.options.endpointReadiness);
     this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id); });
     this.ads.on('ack', ({ nodeId, typeUrl }) => typeUrl === TypeUrl.RouteConfiguration && this.pusher.markReady(nodeId));
     this.ads.on('stream-close', (s) => { this.log('proxy disconnected', { node: s.node.id }); this.pusher.disconnect(s.node.id); });

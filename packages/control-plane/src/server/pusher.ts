@@ -1,6 +1,7 @@
 import type { SnapshotCache, Snapshot } from '@trellis/xds';
 import type { MeshModel, Workload } from '../model/mesh';
 import { nodeIdOf } from '../translate/names';
+import { ResourceMemo } from '../translate/memo';
 import { sidecarSnapshot, type MeshSettings } from '../translate/sidecar';
 
 export interface PushTiming {
@@ -27,6 +28,8 @@ export class Pusher {
   /** Proxies that have accepted their listeners: only their workloads are offered as endpoints. */
   private readonly ready = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Shared encodings for the current model; replaced whenever anything that feeds them changes. */
+  private memo = new ResourceMemo();
   private firstChangeAt: number | undefined;
   private changes = 0;
 
@@ -36,6 +39,8 @@ export class Pusher {
     initial: MeshModel,
     private readonly timing: PushTiming = { debounceMs: 100, maxDelayMs: 1000 },
     private readonly onPush: (report: PushReport) => void = () => undefined,
+    /** `proxy-ready`: a workload is an endpoint once its proxy ACKed its routes; `always`: at once. */
+    private readonly endpointReadiness: 'proxy-ready' | 'always' = 'proxy-ready',
   ) {
     this.model = initial;
   }
@@ -74,7 +79,9 @@ export class Pusher {
 
   snapshotFor(nodeId: string): Snapshot | undefined {
     const workload = this.workloadOf(nodeId);
-    return workload ? sidecarSnapshot(this.model, workload, this.settings, (w) => this.ready.has(nodeIdOf(w))) : undefined;
+    if (!workload) return undefined;
+    const ready = this.endpointReadiness === 'always' ? () => true : (w: Workload) => this.ready.has(nodeIdOf(w));
+    return sidecarSnapshot(this.model, workload, this.settings, ready, this.memo);
   }
 
   close(): void {
@@ -82,6 +89,7 @@ export class Pusher {
   }
 
   private schedule(): void {
+    this.memo = new ResourceMemo();
     this.changes++;
     const now = Date.now();
     this.firstChangeAt ??= now;

@@ -1,5 +1,6 @@
 import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type AuthorizationPolicy } from '@trellis/policy';
-import { Snapshot, TypeUrl, type ResourceInput } from '@trellis/xds';
+import { Snapshot, TypeUrl, type Resource, type ResourceInput } from '@trellis/xds';
+import { ResourceMemo } from './memo';
 import {
   httpRoutesFor, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
@@ -171,10 +172,23 @@ function routesFrom(attached: HttpRoute[], model: MeshModel): object[] {
   });
 }
 
+function virtualHosts(model: MeshModel, namespace: string): object[] {
+  return model.services.flatMap((service) =>
+    service.ports.filter((p) => isHttp(p.protocol)).map((port, i) => {
+      const attached = httpRoutesFor(model, service, port);
+      return {
+        name: `${serviceHostname(service)}:${port.port}`,
+        // Bare host names (no port) go to a service's first HTTP port.
+        domains: domainsFor(service, port, namespace, i === 0),
+        routes: attached.length > 0 ? routesFrom(attached, model) : [{ name: 'default', match: { prefix: '/' }, route: { cluster: outboundClusterName(service, port), timeout: duration(0), retry_policy: RETRY_POLICY } }],
+      };
+    }));
+}
+
 /** Host names a client may use for a service port, most specific last. */
-function domainsFor(service: Service, port: ServicePort, from: Workload, bareNames: boolean): string[] {
+function domainsFor(service: Service, port: ServicePort, fromNamespace: string, bareNames: boolean): string[] {
   const names = [`${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, serviceHostname(service)];
-  if (service.namespace === from.namespace) names.unshift(service.name);
+  if (service.namespace === fromNamespace) names.unshift(service.name);
   return [...(bareNames ? names : []), ...names.map((n) => `${n}:${port.port}`)];
 }
 
@@ -203,45 +217,31 @@ function upstreamTls(service: Service, port: ServicePort, model: MeshModel, sett
 /** Whether a workload can take mesh traffic now (its proxy is up); endpoints that cannot are left out. */
 export type Readiness = (workload: Workload) => boolean;
 
-function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness) {
-  const clusters: ResourceInput[] = [];
-  const endpoints: ResourceInput[] = [];
-  const virtualHosts: object[] = [];
+function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
+  const clusters: Resource[] = [];
+  const endpoints: Resource[] = [];
   for (const service of model.services) {
-    const backends = workloadsOf(model, service);
-    let bareNamesTaken = false;
     for (const port of service.ports.filter((p) => isHttp(p.protocol))) {
       const name = outboundClusterName(service, port);
-      clusters.push({
-        name,
-        message: {
-          name, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: name }, connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
-          transport_socket: upstreamTls(service, port, model, settings),
-          // Proxies speak HTTP/2 to each other so many app requests share one mTLS connection.
-          typed_extension_protocol_options: http2Options(),
-        },
-      });
-      endpoints.push({
-        name,
-        message: {
-          cluster_name: name,
-          endpoints: [{
-            lb_endpoints: backends.filter(ready).flatMap((w) => {
-              const target = workloadPort(w, port);
-              return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
-            }),
-          }],
-        },
-      });
-      const attached = httpRoutesFor(model, service, port);
-      virtualHosts.push({
-        name: `${serviceHostname(service)}:${port.port}`,
-        domains: domainsFor(service, port, workload, !bareNamesTaken),
-        routes: attached.length > 0 ? routesFrom(attached, model) : [{ name: 'default', match: { prefix: '/' }, route: { cluster: name, timeout: duration(0), retry_policy: RETRY_POLICY } }],
-      });
-      bareNamesTaken = true;
+      clusters.push(memo.get(TypeUrl.Cluster, name, () => ({
+        name, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: name }, connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
+        transport_socket: upstreamTls(service, port, model, settings),
+        // Proxies speak HTTP/2 to each other so many app requests share one mTLS connection.
+        typed_extension_protocol_options: http2Options(),
+      })));
+      endpoints.push(memo.get(TypeUrl.ClusterLoadAssignment, name, () => ({
+        cluster_name: name,
+        endpoints: [{
+          lb_endpoints: workloadsOf(model, service).filter(ready).flatMap((w) => {
+            const target = workloadPort(w, port);
+            return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
+          }),
+        }],
+      })));
     }
   }
+  // The route table differs only by the caller's namespace (short names resolve there).
+  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, workload.namespace) }), workload.namespace);
   const listener = {
     name: 'outbound|http',
     message: {
@@ -263,16 +263,15 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
       }],
     },
   };
-  const route = { name: OUTBOUND_HTTP_ROUTE, message: { name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts } };
   return { listener, route, clusters, endpoints };
 }
 
 /** Everything one sidecar needs, as one consistent snapshot. */
-export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness = () => true): Snapshot {
+export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness = () => true, memo = new ResourceMemo()): Snapshot {
   const inbound = inboundResources(model, workload, settings);
-  const outbound = outboundResources(model, workload, settings, ready);
+  const outbound = outboundResources(model, workload, settings, ready, memo);
   return Snapshot.create({
-    [TypeUrl.Secret]: { resources: [{ name: ROOT_CA_SECRET, message: { name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: settings.trustBundlePem } } } }] },
+    [TypeUrl.Secret]: { resources: [memo.get(TypeUrl.Secret, ROOT_CA_SECRET, () => ({ name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: settings.trustBundlePem } } }))] },
     [TypeUrl.Cluster]: { resources: [...inbound.clusters, ...outbound.clusters] },
     [TypeUrl.ClusterLoadAssignment]: { resources: outbound.endpoints },
     [TypeUrl.Listener]: { resources: [...inbound.listeners, outbound.listener] },

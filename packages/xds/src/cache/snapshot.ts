@@ -38,7 +38,7 @@ export class Snapshot {
    * Build a snapshot. A type's version is given, or derived from its content so
    * that rebuilding an unchanged type yields the same version (nothing is pushed).
    */
-  static create(types: Record<string, { version?: string; resources: ResourceInput[] | Resource[] }>): Snapshot {
+  static create(types: Record<string, { version?: string; resources: (ResourceInput | Resource)[] }>): Snapshot {
     const byType = new Map<string, TypeSnapshot>();
     for (const [typeUrl, { version, resources }] of Object.entries(types)) {
       const map = new Map<string, Resource>();
@@ -53,7 +53,7 @@ export class Snapshot {
   }
 
   /** A copy with one type replaced (e.g. only endpoints changed). */
-  withType(typeUrl: string, resources: ResourceInput[] | Resource[], version?: string): Snapshot {
+  withType(typeUrl: string, resources: (ResourceInput | Resource)[], version?: string): Snapshot {
     const next = Snapshot.create({ [typeUrl]: { resources, ...(version === undefined ? {} : { version }) } });
     const byType = new Map(this.byType);
     byType.set(typeUrl, next.byType.get(typeUrl)!);
