@@ -18,7 +18,7 @@ function informerDiagnostic(informer: ResourceInformer): FileDiagnostic[] {
   if (state.phase !== 'failing') return [];
   return [{
     file: resourcePath(resource), line: 0, severity: 'warning', object: '(apiserver)', field: resource.kind,
-    message: `list/watch failing (${state.error}); keeping the last known objects, retrying in ${state.retryInMs} ms`,
+    message: `list/watch failing (${state.error}); keeping the last known objects, retrying with backoff`,
   }];
 }
 
