@@ -1,5 +1,4 @@
-import type { KubernetesListObject, KubernetesObject, ListWatch } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { KubeConfig, KubernetesListObject, KubernetesObject, ListWatch } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { getJson } from './api-client';
 import { k8s } from './client-node';
 import { resourcePath, type WatchedResource } from './resources';
@@ -26,8 +25,8 @@ const watchTimeoutSeconds = () => 300 + Math.floor(Math.random() * 300);
 
 /**
  * client-node's Watch, asking the API server for bookmarks (so a resumed watch starts
- * from a recent version) and for a timeout, and telling when a watch is established: a quiet kind gets
- * no event to show that it has recovered from an outage.
+ * from a recent version) and for a timeout, and telling when a watch is established:
+ * a quiet kind gets no event to show that it has recovered from an outage.
  */
 class BookmarkingWatch extends k8s.Watch {
   constructor(kubeConfig: KubeConfig, private readonly onEstablished: () => void) {
