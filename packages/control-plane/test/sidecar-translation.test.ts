@@ -55,3 +55,13 @@ test('PERMISSIVE adds a plaintext chain beside the mTLS one', () => {
   const listener = ENVOY_RESOURCE_TYPES[3]!.decode(snapshot.get(TypeUrl.Listener)!.resources.get('inbound|9080')!.any).value as ValidatedListener;
   expect(listener.listener.filter_chains.map((c) => c.filter_chain_match?.transport_protocol)).toEqual(['tls', 'raw_buffer']);
 });
+
+test('egress scope (sidecar.trellis.dev/egress-namespaces) limits a proxy to the services it may call', () => {
+  const other = { namespace: 'billing', name: 'invoices', selector: { app: 'invoices' }, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'http' as const }] };
+  const scoped = { ...workload('frontend-1'), sidecar: { ...workload('frontend-1').sidecar, egressNamespaces: ['.'] } };
+  const wide = workload('frontend-1');
+  const clustersOf = (w: typeof wide) => [...sidecarSnapshot({ ...model, services: [...model.services, other] }, w, SETTINGS).get(TypeUrl.Cluster)!.resources.keys()].filter((n) => n.startsWith('outbound'));
+  expect(clustersOf(wide)).toContain('outbound|80||invoices.billing.svc.cluster.local');
+  expect(clustersOf(scoped)).not.toContain('outbound|80||invoices.billing.svc.cluster.local');
+  expect(clustersOf(scoped)).toContain('outbound|9080||reviews.shop.svc.cluster.local');
+});

@@ -10,6 +10,7 @@ export const NETWORKING_API_VERSIONS = ['networking.trellis.dev/v1alpha1', 'netw
 export const APP_PORTS_ANNOTATION = 'sidecar.trellis.dev/app-ports';
 export const OUTBOUND_PORT_ANNOTATION = 'sidecar.trellis.dev/outbound-port';
 export const DEFAULT_OUTBOUND_PORT = 15001;
+export const EGRESS_NAMESPACES_ANNOTATION = 'sidecar.trellis.dev/egress-namespaces';
 
 function decodePortList(value: string, field: string, sink: DiagnosticSink): Record<string, number> {
   const ports: Record<string, number> = {};
@@ -54,6 +55,10 @@ export function decodeWorkloadEntry(input: unknown, defaultNamespace?: string): 
     else outboundPort = parsed;
   }
   if (Object.values(ports).includes(outboundPort)) sink.error('spec.ports', `port ${outboundPort} is the sidecar's outbound port`);
+  const egressNamespaces = (annotations[EGRESS_NAMESPACES_ANNOTATION] ?? '*').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const ns of egressNamespaces) {
+    if (ns !== '*' && ns !== '.' && !isDnsLabel(ns)) sink.error(`metadata.annotations["${EGRESS_NAMESPACES_ANNOTATION}"]`, `"${ns}" is not a namespace, "." or "*"`);
+  }
   return sink.result({
     namespace: envelope.metadata.namespace,
     name: envelope.metadata.name,
@@ -61,6 +66,6 @@ export function decodeWorkloadEntry(input: unknown, defaultNamespace?: string): 
     address,
     serviceAccount,
     ports,
-    sidecar: { appPorts, outboundPort },
+    sidecar: { appPorts, outboundPort, egressNamespaces },
   });
 }

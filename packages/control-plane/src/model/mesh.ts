@@ -26,6 +26,11 @@ export interface LocalSidecar {
   appPorts: Record<string, number>;
   /** Where the app sends its outbound HTTP (on the workload's address). */
   outboundPort: number;
+  /**
+   * Namespaces whose services this proxy is configured for (Istio's Sidecar egress
+   * hosts, per namespace): `.` is the workload's own, `*` every one (the default).
+   */
+  egressNamespaces: string[];
 }
 
 export interface Workload {
@@ -118,6 +123,11 @@ export function serviceHostname(service: Pick<Service, 'name' | 'namespace'>, cl
 
 export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   return selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** Whether a workload's proxy is configured for a service (its egress scope). */
+export function inEgressScope(workload: Workload, service: Service): boolean {
+  return workload.sidecar.egressNamespaces.some((ns) => ns === '*' || (ns === '.' ? workload.namespace : ns) === service.namespace);
 }
 
 /** The workloads behind a service: same namespace, selector ⊆ labels. */

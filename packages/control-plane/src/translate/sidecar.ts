@@ -2,7 +2,7 @@ import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type Authorizat
 import { Snapshot, TypeUrl, type Resource, type ResourceInput } from '@trellis/xds';
 import { ResourceMemo } from './memo';
 import {
-  httpRoutesFor, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
+  httpRoutesFor, inEgressScope, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
@@ -172,8 +172,8 @@ function routesFrom(attached: HttpRoute[], model: MeshModel): object[] {
   });
 }
 
-function virtualHosts(model: MeshModel, namespace: string): object[] {
-  return model.services.flatMap((service) =>
+function virtualHosts(model: MeshModel, services: Service[], namespace: string): object[] {
+  return services.flatMap((service) =>
     service.ports.filter((p) => isHttp(p.protocol)).map((port, i) => {
       const attached = httpRoutesFor(model, service, port);
       return {
@@ -220,7 +220,8 @@ export type Readiness = (workload: Workload) => boolean;
 function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
   const clusters: Resource[] = [];
   const endpoints: Resource[] = [];
-  for (const service of model.services) {
+  const visible = model.services.filter((service) => inEgressScope(workload, service));
+  for (const service of visible) {
     for (const port of service.ports.filter((p) => isHttp(p.protocol))) {
       const name = outboundClusterName(service, port);
       clusters.push(memo.get(TypeUrl.Cluster, name, () => ({
@@ -240,8 +241,9 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
       })));
     }
   }
-  // The route table differs only by the caller's namespace (short names resolve there).
-  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, workload.namespace) }), workload.namespace);
+  // The route table differs only by the caller's namespace (short names resolve there) and scope.
+  const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
+  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), scope);
   const listener = {
     name: 'outbound|http',
     message: {
