@@ -76,7 +76,7 @@ describe('CustomResourceDefinitions', () => {
   test.each([
     ['PeerAuthentication', object('security.trellis.dev/v1', 'PeerAuthentication', { selector: { matchLabels: { app: 'db' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'PERMISSIVE' } } })],
     ['WafPolicy', object('security.trellis.dev/v1alpha1', 'WafPolicy', {
-      selector: { matchLabels: { app: 'frontend' } }, mode: 'block', paranoiaLevel: 2, ruleSet: 'owasp-crs-4',
+      selector: { matchLabels: { app: 'frontend' } }, mode: 'block', paranoiaLevel: 2, ruleSet: 'owasp-crs',
       exclusions: { ruleIds: [942100], tags: ['attack-sqli'], paths: ['/healthz'], parameters: ['search'] },
       openapi: { configMap: 'frontend-api', key: 'openapi.yaml' },
     })],
@@ -98,6 +98,7 @@ describe('CustomResourceDefinitions', () => {
     ['a weight below zero', object('networking.trellis.dev/v1alpha1', 'WorkloadEntry', { address: '10.0.0.1', weight: -1 }), '/spec/weight must be >= 0'],
     ['paranoia level 5', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'block', paranoiaLevel: 5 }), '/spec/paranoiaLevel must be <= 4'],
     ['an unknown WAF mode', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'monitor' }), '/spec/mode must be equal to one of the allowed values'],
+    ['an unknown rule set', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'block', ruleSet: 'crs-4' }), '/spec/ruleSet must be equal to one of the allowed values'],
     ['a WAF policy without mode', object('security.trellis.dev/v1alpha1', 'WafPolicy', {}), "/spec must have required property 'mode'"],
     ['an OpenAPI reference without key', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'detect', openapi: { configMap: 'api' } }), "/spec/openapi must have required property 'key'"],
     ['an excluded path that is not a path', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'detect', exclusions: { paths: ['healthz'] } }), '/spec/exclusions/paths/0 must match pattern'],

@@ -308,6 +308,8 @@ export const FAKE_KINDS = {
   workloadEntry: { apiVersion: 'networking.trellis.dev/v1alpha1', kind: 'WorkloadEntry', plural: 'workloadentries', builtIn: false, namespaced: true },
   authorizationPolicy: { apiVersion: 'security.trellis.dev/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false, namespaced: true },
   peerAuthentication: { apiVersion: 'security.trellis.dev/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
+  wafPolicy: { apiVersion: 'security.trellis.dev/v1alpha1', kind: 'WafPolicy', plural: 'wafpolicies', builtIn: false, namespaced: true },
+  httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', builtIn: false, namespaced: true },
   istioAuthorizationPolicy: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false, namespaced: true },
   istioPeerAuthentication: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
 } satisfies Record<string, FakeKind>;

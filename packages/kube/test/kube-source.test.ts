@@ -9,7 +9,7 @@ import { makeServingTls } from './serving-tls';
 
 const OUR_KINDS: FakeKind[] = [
   FAKE_KINDS.service, FAKE_KINDS.pod, FAKE_KINDS.serviceAccount, FAKE_KINDS.namespace, FAKE_KINDS.endpointSlice,
-  FAKE_KINDS.workloadEntry, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication,
+  FAKE_KINDS.workloadEntry, FAKE_KINDS.wafPolicy, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication,
 ];
 
 const namespace = (name: string, inMesh = true): StoredObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: inMesh ? { 'trellis-injection': 'enabled' } : {} } });
@@ -81,7 +81,7 @@ describe('KubeSource', () => {
     expect(first.model.services).toEqual([{ namespace: 'shop', name: 'reviews', selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080, targetPort: 9080, protocol: 'http' }] }]);
     expect(first.model.workloads).toEqual([{
       namespace: 'shop', name: 'reviews-1', labels: { app: 'reviews' }, address: '10.0.0.11', serviceAccount: 'reviews',
-      ports: { web: 8080, http: 9080 }, sidecar: { appPorts: {}, outboundPort: 15001 },
+      ports: { web: 8080, http: 9080 }, sidecar: { appPorts: {}, outboundPort: 15001, egressNamespaces: ['*'] },
     }]);
     expect(first.diagnostics).toEqual([]);
   });
@@ -216,6 +216,31 @@ describe('KubeSource', () => {
     await until((r) => r.model.peerAuthentications[0]?.mtlsMode === 'PERMISSIVE', 'PERMISSIVE');
     server.remove(strict(''));
     await until((r) => r.model.peerAuthentications.length === 0, 'deleted');
+  });
+
+  test('WafPolicies: added, changed, deleted', async () => {
+    await startSource();
+    const waf = (mode: string): StoredObject => ({
+      apiVersion: 'security.trellis.dev/v1alpha1', kind: 'WafPolicy', metadata: { name: 'reviews-waf', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'reviews' } }, mode, ruleSet: 'trellis-default' },
+    });
+    server.create(waf('detect'));
+    await until((r) => r.model.wafPolicies[0]?.mode === 'detect', 'detect');
+    server.update(waf('block'));
+    await until((r) => r.model.wafPolicies[0]?.mode === 'block', 'block');
+    server.remove(waf(''));
+    await until((r) => r.model.wafPolicies.length === 0, 'deleted');
+  });
+
+  test('HTTPRoutes are read once the Gateway API CRDs are installed', async () => {
+    await startSource();
+    server.serve(FAKE_KINDS.httpRoute);
+    server.create({
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'reviews-split', namespace: 'shop' },
+      spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }], rules: [{ backendRefs: [{ name: 'reviews', port: 9080 }] }] },
+    });
+    const result = await until((r) => r.model.httpRoutes.length === 1, 'the route');
+    expect(result.model.httpRoutes[0]!.parents).toEqual([expect.objectContaining({ namespace: 'shop', service: 'reviews' })]);
   });
 
   test("Istio's security kinds are read once their CRDs are installed", async () => {

@@ -1,7 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { decodeDocument, emptyModel, type FileDiagnostic, type LoadResult, type MeshModel, type Service } from '@trellis/control-plane';
 import { podWorkloads, type EndpointSliceObject, type ObjectWithMeta, type PodObject } from './pod-workloads';
-import { ENDPOINT_SLICES, NAMESPACES, objectPath, PODS, POLICIES, SERVICE_ACCOUNTS, SERVICES, WORKLOAD_ENTRIES, type WatchedResource } from './resources';
+import {
+  ENDPOINT_SLICES, HTTP_ROUTES, NAMESPACES, objectPath, PODS, POLICIES, SERVICE_ACCOUNTS, SERVICES, WAF_POLICIES, WORKLOAD_ENTRIES, type WatchedResource,
+} from './resources';
 
 /** What the informers hold now, kind by kind. */
 export type ClusterObjects = (resource: WatchedResource) => readonly KubernetesObject[];
@@ -13,7 +15,7 @@ interface Decoded {
 }
 
 /** The kinds that decode one object into one model entry, through the same decoders as files. */
-const DECODED_KINDS = [SERVICES, WORKLOAD_ENTRIES, ...POLICIES];
+const DECODED_KINDS = [SERVICES, WORKLOAD_ENTRIES, WAF_POLICIES, HTTP_ROUTES, ...POLICIES];
 
 function byPath(resource: WatchedResource, objects: readonly KubernetesObject[]): [string, KubernetesObject][] {
   return objects

@@ -97,7 +97,8 @@ export function podWorkloads(inputs: PodInputs, diagnostics: FileDiagnostic[]): 
     }
     const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
     if (!serviceAccounts.has(key(namespace, serviceAccount))) report('spec.serviceAccountName', `ServiceAccount ${namespace}/${serviceAccount} does not exist; the CA will not issue this pod an identity`);
-    workloads.push({ namespace, name, labels, address, serviceAccount, ports, sidecar: { appPorts: {}, outboundPort: CAPTURED_OUTBOUND_PORT } });
+    // Egress scope: every namespace, the model's default (the per-workload annotation's parser is not exported).
+    workloads.push({ namespace, name, labels, address, serviceAccount, ports, sidecar: { appPorts: {}, outboundPort: CAPTURED_OUTBOUND_PORT, egressNamespaces: ['*'] } });
   }
   return workloads;
 }

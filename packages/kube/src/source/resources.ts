@@ -32,6 +32,9 @@ export const SERVICE_ACCOUNTS = resource('v1', 'ServiceAccount', 'serviceaccount
 export const NAMESPACES = resource('v1', 'Namespace', 'namespaces');
 export const ENDPOINT_SLICES = resource('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices');
 export const WORKLOAD_ENTRIES = resource('networking.trellis.dev/v1alpha1', 'WorkloadEntry', 'workloadentries');
+export const WAF_POLICIES = resource('security.trellis.dev/v1alpha1', 'WafPolicy', 'wafpolicies');
+/** Gateway API routes for Services (the mesh profile), when the Gateway API CRDs are installed. */
+export const HTTP_ROUTES = resource('gateway.networking.k8s.io/v1', 'HTTPRoute', 'httproutes', true);
 
 /** Policies in our group, and in Istio's when its CRDs are installed: both decode the same. */
 export const POLICIES = [
@@ -41,4 +44,6 @@ export const POLICIES = [
   resource('security.istio.io/v1', 'PeerAuthentication', 'peerauthentications', true),
 ];
 
-export const WATCHED_RESOURCES: readonly WatchedResource[] = [SERVICES, PODS, SERVICE_ACCOUNTS, NAMESPACES, ENDPOINT_SLICES, WORKLOAD_ENTRIES, ...POLICIES];
+export const WATCHED_RESOURCES: readonly WatchedResource[] = [
+  SERVICES, PODS, SERVICE_ACCOUNTS, NAMESPACES, ENDPOINT_SLICES, WORKLOAD_ENTRIES, WAF_POLICIES, HTTP_ROUTES, ...POLICIES,
+];
