@@ -44,11 +44,11 @@ class ChainRuntime {
       local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
       sni: overTls ? ((socket as tls.TLSSocket).servername || undefined) : detected?.sni,
     };
-    const net_ = this.config.network;
-    if (net_.kind === 'tcp') return proxyTcp(this.owner.rt, net_, this.owner.name, socket, spiffeId);
+    const network = this.config.network;
+    if (network.kind === 'tcp') return proxyTcp(this.owner.rt, network, this.owner.name, socket, spiffeId);
     const http = this.http as { chain: HttpChain; h2: Http2Downstream };
     const h2 = overTls ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : detected?.applicationProtocols[0] === 'h2c';
-    if (net_.codec === 'http2' || (net_.codec === 'auto' && h2)) return http.h2.accept(socket, info);
+    if (network.codec === 'http2' || (network.codec === 'auto' && h2)) return http.h2.accept(socket, info);
     this.owner.trackHttp1(new Http1ServerConnection(this.owner.rt, http.chain, socket, info, (c) => this.owner.untrackHttp1(c)));
     socket.resume();
   }

@@ -20,6 +20,7 @@ const BODY_FILTER_LIMIT = 1024 * 1024;
 export class Http2Downstream {
   private readonly server = http2.createServer({ maxSessionMemory: 64 });
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Set only during accept(): the server emits 'session' synchronously inside emit('connection'). */
   private pendingInfo: DownstreamInfo | undefined;
 
   constructor(rt: Runtime, chain: HttpChain) {
