@@ -127,6 +127,29 @@ test('outlier detection ejects an endpoint after consecutive 5xx', async () => {
   expect(proxy.stats.counter('outlier_ejections_total', { cluster: 'app' })).toBe(1);
 });
 
+test('active health checks take a failing endpoint out of rotation and bring it back', async () => {
+  let sick = true;
+  const flappy = await server((req, res) => {
+    if (req.url === '/healthz') res.writeHead(sick ? 503 : 200).end();
+    else res.end('flappy');
+  });
+  const steady = await server((_req, res) => res.end('steady'));
+  const { port, proxy } = await proxyFor(plainSnapshot({
+    endpoints: [flappy, steady],
+    cluster: { healthChecks: { intervalMs: 40, timeoutMs: 500, unhealthyThreshold: 1, healthyThreshold: 1, httpPath: '/healthz' } },
+  }));
+  await new Promise((r) => setTimeout(r, 250));
+  const whileSick = [];
+  for (let i = 0; i < 6; i++) whileSick.push((await get(port)).body);
+  expect(new Set(whileSick)).toEqual(new Set(['steady']));
+  sick = false;
+  await new Promise((r) => setTimeout(r, 250));
+  const recovered = [];
+  for (let i = 0; i < 6; i++) recovered.push((await get(port)).body);
+  expect(new Set(recovered)).toEqual(new Set(['steady', 'flappy']));
+  expect(proxy.stats.renderPrometheus()).toMatch(/health_check_transitions_total\{cluster="app",to="unhealthy",host="127.0.0.1:\d+"\} 1/);
+});
+
 test('drain: in-flight request completes, then new connections are refused', async () => {
   const slow = await server((_req, res) => setTimeout(() => res.end('finished'), 300));
   const proxy = new Proxy({ accessLog: null });

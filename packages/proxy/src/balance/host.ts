@@ -10,6 +10,8 @@ export class Host {
   timesEjected = 0;
   /** Set when EDS drops the host: in-flight requests finish, nothing new is sent. */
   removed = false;
+  /** Verdict of active health checking (true until a checker says otherwise). */
+  activeHealthy = true;
 
   constructor(
     readonly address: string,
@@ -28,6 +30,6 @@ export class Host {
 
   /** Eligible for new requests ignoring outlier ejection. */
   get healthy(): boolean {
-    return !this.removed && (this.healthStatus === 'HEALTHY' || this.healthStatus === 'UNKNOWN');
+    return !this.removed && this.activeHealthy && (this.healthStatus === 'HEALTHY' || this.healthStatus === 'UNKNOWN');
   }
 }

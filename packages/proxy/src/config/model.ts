@@ -170,6 +170,16 @@ export interface OutlierDetection {
   maxEjectionPercent: number;
 }
 
+/** Active health checking: a connect (over mTLS if the cluster uses it), plus a GET when httpPath is set. */
+export interface HealthCheck {
+  intervalMs: number;
+  timeoutMs: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+  /** GET this path and expect a 2xx; absent = the connect alone is the check. */
+  httpPath?: string;
+}
+
 /** UpstreamTlsContext: originate mTLS and check the server's identity (secure naming). */
 export interface UpstreamTls {
   certificateSecret: string;
@@ -194,6 +204,7 @@ export interface Cluster {
   http2: boolean;
   circuitBreakers: CircuitBreakers;
   outlierDetection?: OutlierDetection;
+  healthChecks?: HealthCheck;
   tls?: UpstreamTls;
   /** Keep-alive connections idle longer than this are closed. */
   idleTimeoutMs: number;

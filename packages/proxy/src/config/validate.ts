@@ -3,7 +3,7 @@
 // defaults are filled in here so the data path never sees an optional knob.
 import {
   CircuitBreakers, Cluster, ClusterLoadAssignment, CodecType, DEFAULT_CIRCUIT_BREAKERS, DirectResponse,
-  DownstreamTls, Endpoint, FilterChain, FilterChainMatch, HashPolicy, HeaderMatcher, HealthStatus,
+  DownstreamTls, Endpoint, FilterChain, FilterChainMatch, HashPolicy, HeaderMatcher, HealthCheck, HealthStatus,
   HttpConnectionManager, HttpFilterConfig, LbPolicy, Listener, OutlierDetection, RetryOn, RetryPolicy, Route,
   RouteAction, RouteConfiguration, RouteMatch, Secret, Snapshot, TcpProxy, TransportProtocol, UpstreamTls, VirtualHost, WeightedCluster,
 } from './model';
@@ -330,6 +330,18 @@ function outlierDetection(f: Fields): OutlierDetection {
   };
 }
 
+function healthCheck(f: Fields): HealthCheck {
+  const h: HealthCheck = {
+    intervalMs: f.int('intervalMs', 10, MAX_MS, 5_000),
+    timeoutMs: f.int('timeoutMs', 1, MAX_MS, 1_000),
+    unhealthyThreshold: f.int('unhealthyThreshold', 1, 100, 2),
+    healthyThreshold: f.int('healthyThreshold', 1, 100, 1),
+    httpPath: f.optStr('httpPath'),
+  };
+  if (h.httpPath !== undefined && !h.httpPath.startsWith('/')) fail(f.at('httpPath'), 'must start with /');
+  return h;
+}
+
 function upstreamTls(f: Fields): UpstreamTls {
   const t: UpstreamTls = {
     certificateSecret: f.str('certificateSecret'),
@@ -370,6 +382,7 @@ function cluster(v: unknown, path: string): Cluster {
     http2: f.bool('http2', true),
     circuitBreakers: f.has('circuitBreakers') ? circuitBreakers(f.obj('circuitBreakers')) : { ...DEFAULT_CIRCUIT_BREAKERS },
     outlierDetection: f.has('outlierDetection') ? outlierDetection(f.obj('outlierDetection')) : undefined,
+    healthChecks: f.has('healthChecks') ? healthCheck(f.obj('healthChecks')) : undefined,
     tls: f.has('tls') ? upstreamTls(f.obj('tls')) : undefined,
     idleTimeoutMs: f.int('idleTimeoutMs', 1, MAX_MS, 60_000),
     loadAssignment: f.has('loadAssignment') ? loadAssignment(f.raw('loadAssignment'), f.at('loadAssignment')) : undefined,

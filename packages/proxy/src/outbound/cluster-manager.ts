@@ -7,6 +7,7 @@ import { ConfigView } from '../config/store';
 import { Host } from '../balance/host';
 import { createLoadBalancer, eligible, LoadBalancer } from '../balance/load-balancer';
 import { OutlierDetector } from '../balance/outlier';
+import { HealthChecker } from '../balance/health-checker';
 import { H1Pool } from '../pool/h1-pool';
 import { H2Pool } from '../pool/h2-pool';
 import { SecureContexts } from '../tls/contexts';
@@ -20,6 +21,7 @@ export class ClusterRuntime {
   private lb: LoadBalancer;
   private outlier: OutlierDetector | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private healthChecker: HealthChecker | undefined;
   readonly h1: H1Pool;
   readonly h2: H2Pool;
   private contexts: SecureContexts;
@@ -67,6 +69,12 @@ export class ClusterRuntime {
       this.sweepTimer = setInterval(() => this.outlier?.sweep(this.hosts, Date.now()), config.outlierDetection.intervalMs);
       this.sweepTimer.unref();
     }
+    this.healthChecker?.stop();
+    this.healthChecker = config.healthChecks
+      ? new HealthChecker(config.healthChecks, () => this.hosts, (host, done) => this.connect(host, done), (host, healthy) =>
+          this.stats.inc('health_check_transitions_total', { cluster: this.config.name, to: healthy ? 'healthy' : 'unhealthy', host: host.key }),
+        )
+      : undefined;
     this.reconcileHosts(view.loadAssignment(config));
   }
 
@@ -111,6 +119,7 @@ export class ClusterRuntime {
 
   close(): void {
     clearInterval(this.sweepTimer);
+    this.healthChecker?.stop();
     this.h1.close();
     this.h2.close();
   }
