@@ -191,7 +191,8 @@ export class ControlPlane {
   }
 
   proxyStatus() {
-    return proxyStatus(this.ads.streamStatuses(), (node) => this.pusher.snapshotFor(node));
+    // What was last pushed is what a proxy should hold: no re-translation per status call.
+    return proxyStatus(this.ads.streamStatuses(), (node) => this.cache.getSnapshot(node));
   }
 
   private settings(): MeshSettings {

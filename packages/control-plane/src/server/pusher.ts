@@ -43,10 +43,13 @@ export class Pusher {
     private readonly endpointReadiness: 'proxy-ready' | 'always' = 'proxy-ready',
   ) {
     this.model = initial;
+    this.byNode = new Map(initial.workloads.map((w) => [nodeIdOf(w), w]));
   }
 
+  private byNode = new Map<string, Workload>();
+
   workloadOf(nodeId: string): Workload | undefined {
-    return this.model.workloads.find((w) => nodeIdOf(w) === nodeId);
+    return this.byNode.get(nodeId);
   }
 
   /** A proxy connected: give it its snapshot now, not at the next change. */
@@ -69,6 +72,7 @@ export class Pusher {
 
   update(model: MeshModel): void {
     this.model = model;
+    this.byNode = new Map(model.workloads.map((w) => [nodeIdOf(w), w]));
     this.schedule();
   }
 

@@ -105,7 +105,26 @@ export class FileSource extends EventEmitter<{ change: [LoadResult] }> {
     return this.current;
   }
 
+  /** Parsed files by path: a reload re-reads only files whose size or mtime changed. */
+  private readonly parsed = new Map<string, { stamp: string; items: (Keyed & { line: number })[]; diagnostics: FileDiagnostic[] }>();
+
   private loadFile(file: string, relative: string, diagnostics: FileDiagnostic[]): (Keyed & { line: number })[] {
+    const stat = fs.statSync(file);
+    const stamp = `${stat.size}:${stat.mtimeMs}`;
+    const cached = this.parsed.get(file);
+    if (cached?.stamp === stamp) {
+      diagnostics.push(...cached.diagnostics);
+      return cached.items;
+    }
+    const own: FileDiagnostic[] = [];
+    const items = this.parseFile(file, relative, own);
+    // A file that fell back to last-good versions is parsed again next time, not cached.
+    if (!own.some((d) => d.field === '(object)')) this.parsed.set(file, { stamp, items, diagnostics: own });
+    diagnostics.push(...own);
+    return items;
+  }
+
+  private parseFile(file: string, relative: string, diagnostics: FileDiagnostic[]): (Keyed & { line: number })[] {
     const text = fs.readFileSync(file, 'utf8');
     const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
     const out: (Keyed & { line: number })[] = [];

@@ -2,7 +2,7 @@ import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type Authorizat
 import { Snapshot, TypeUrl, type Resource, type ResourceInput } from '@trellis/xds';
 import { ResourceMemo } from './memo';
 import {
-  httpRoutesFor, inEgressScope, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
+  httpRoutesFor, inEgressScope, selects, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
@@ -29,7 +29,7 @@ function http2Options(): object {
 function inboundPorts(model: MeshModel, workload: Workload): Map<number, PortProtocol> {
   const ports = new Map<number, PortProtocol>();
   for (const service of model.services) {
-    if (!workloadsOf(model, service).includes(workload)) continue;
+    if (service.namespace !== workload.namespace || !selects(service.selector, workload.labels)) continue;
     for (const port of service.ports) {
       const target = workloadPort(workload, port);
       if (target === undefined) continue;

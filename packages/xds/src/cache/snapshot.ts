@@ -122,8 +122,20 @@ interface ListenerLike {
   default_filter_chain?: { filters?: FilterLike[] };
 }
 
+/** Resources are immutable and shared by many snapshots: decode each one's references once. */
+const referencesOf = new WeakMap<Resource, string[] | string | undefined>();
+
+function memoized<T extends string[] | string | undefined>(resource: Resource, compute: (r: Resource) => T): T {
+  if (!referencesOf.has(resource)) referencesOf.set(resource, compute(resource));
+  return referencesOf.get(resource) as T;
+}
+
 /** RDS names a listener refers to, from its HTTP connection managers (sidecar or api_listener form). */
 export function routeConfigNamesOf(listener: Resource): string[] {
+  return memoized(listener, decodeRouteConfigNames);
+}
+
+function decodeRouteConfigNames(listener: Resource): string[] {
   const decoded = unpackAny<ListenerLike>(listener.any, { defaults: false });
   const hcms: AnyMessage[] = [];
   if (decoded.api_listener?.api_listener) hcms.push(decoded.api_listener.api_listener);
@@ -141,6 +153,10 @@ interface ClusterLike { name: string; type?: string; eds_cluster_config?: { serv
 
 /** The EDS name a cluster asks for, or undefined for non-EDS clusters. */
 export function edsServiceNameOf(cluster: Resource): string | undefined {
+  return memoized(cluster, decodeEdsServiceName);
+}
+
+function decodeEdsServiceName(cluster: Resource): string | undefined {
   const decoded = unpackAny<ClusterLike>(cluster.any, { defaults: false });
   if (decoded.type !== 'EDS') return undefined;
   return decoded.eds_cluster_config?.service_name || decoded.name;
