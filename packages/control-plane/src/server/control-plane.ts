@@ -192,7 +192,7 @@ export class ControlPlane {
 
   proxyStatus() {
     // What was last pushed is what a proxy should hold: no re-translation per status call.
-    return proxyStatus(this.ads.streamStatuses(), (node) => this.cache.getSnapshot(node));
+    return proxyStatus(this.ads.streamStatuses(), (node) => this.cache.getSnapshot(node), this.pusher.pending);
   }
 
   private settings(): MeshSettings {

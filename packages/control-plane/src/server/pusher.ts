@@ -81,6 +81,11 @@ export class Pusher {
     this.schedule();
   }
 
+  /** A change is waiting for its (debounced) push: what proxies hold is about to be outdated. */
+  get pending(): boolean {
+    return this.timer !== undefined;
+  }
+
   snapshotFor(nodeId: string): Snapshot | undefined {
     const workload = this.workloadOf(nodeId);
     if (!workload) return undefined;
@@ -103,6 +108,7 @@ export class Pusher {
   }
 
   private pushAll(): void {
+    this.timer = undefined;
     const started = Date.now();
     const trigger = this.changes;
     this.changes = 0;

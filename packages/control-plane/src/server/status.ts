@@ -20,7 +20,7 @@ export interface ProxyStatus {
 }
 
 /** Istio's proxy-status: per connected proxy and type, is it on the version we want? */
-export function proxyStatus(streams: StreamStatusView[], desired: (nodeId: string) => Snapshot | undefined): ProxyStatus[] {
+export function proxyStatus(streams: StreamStatusView[], desired: (nodeId: string) => Snapshot | undefined, pushPending = false): ProxyStatus[] {
   return streams.map((stream) => {
     const snapshot = desired(stream.node.id);
     return {
@@ -31,7 +31,7 @@ export function proxyStatus(streams: StreamStatusView[], desired: (nodeId: strin
       types: stream.types.map((t) => {
         const desiredVersion = snapshot?.version(t.typeUrl) ?? '';
         const nacked = t.lastNack !== undefined && t.lastNack.version === t.lastSentVersion;
-        const state: SyncState = nacked ? 'NACKED' : t.lastSentVersion === undefined ? 'NOT SENT' : t.lastAckedVersion === desiredVersion ? 'SYNCED' : 'STALE';
+        const state: SyncState = nacked ? 'NACKED' : t.lastSentVersion === undefined ? 'NOT SENT' : t.lastAckedVersion === desiredVersion && !pushPending ? 'SYNCED' : 'STALE';
         return {
           type: shortTypeName(t.typeUrl),
           state,
