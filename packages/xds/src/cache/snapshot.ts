@@ -37,10 +37,19 @@ export class Snapshot {
   /**
    * Build a snapshot. A type's version is given, or derived from its content so
    * that rebuilding an unchanged type yields the same version (nothing is pushed).
+   * Given the `previous` snapshot, a type whose resources are the very objects it
+   * held is taken over as it is (no hashing); if every type is, `previous` is returned.
    */
-  static create(types: Record<string, { version?: string; resources: (ResourceInput | Resource)[] }>): Snapshot {
+  static create(types: Record<string, { version?: string; resources: (ResourceInput | Resource)[] }>, previous?: Snapshot): Snapshot {
     const byType = new Map<string, TypeSnapshot>();
+    let reused = 0;
     for (const [typeUrl, { version, resources }] of Object.entries(types)) {
+      const held = previous?.byType.get(typeUrl);
+      if (held && version === undefined && holdsExactly(held, resources)) {
+        byType.set(typeUrl, held);
+        reused++;
+        continue;
+      }
       const map = new Map<string, Resource>();
       for (const input of resources) {
         const resource = 'any' in input && 'version' in input ? (input as Resource) : makeResource(typeUrl, input as ResourceInput);
@@ -49,6 +58,7 @@ export class Snapshot {
       }
       byType.set(typeUrl, { version: version ?? derivedVersion(map), resources: map });
     }
+    if (previous && reused === byType.size && reused === previous.byType.size) return previous;
     return new Snapshot(byType);
   }
 
@@ -97,6 +107,11 @@ export class Snapshot {
     errors.push(...mismatches('cluster load assignment', endpointRefs, this.byType.get(TypeUrl.ClusterLoadAssignment), 'cluster'));
     return errors;
   }
+}
+
+/** Whether a type's new resources are, one for one, the objects it already holds (so its version stands). */
+function holdsExactly(held: TypeSnapshot, resources: (ResourceInput | Resource)[]): boolean {
+  return resources.length === held.resources.size && resources.every((r) => held.resources.get(r.name) === r);
 }
 
 function mismatches(kind: string, referenced: Set<string>, present: TypeSnapshot | undefined, referrer: string): string[] {

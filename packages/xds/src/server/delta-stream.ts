@@ -1,9 +1,7 @@
-import type * as grpc from '@grpc/grpc-js';
-import type { CancelWatch, ConfigWatcher, DeltaResponse, NodeInfo } from '../cache/cache';
+import type { CancelWatch, DeltaResponse } from '../cache/cache';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from '../discovery';
 import { isFullStateType, pushRank } from '../type-urls';
-import { PushQueue } from './push-queue';
-import type { StreamStatus } from './stream-status';
+import { AdsStream } from './ads-stream';
 
 interface InFlight {
   response: DeltaResponse;
@@ -25,32 +23,10 @@ interface TypeState {
  * sent; subscriptions change by `resource_names_subscribe` / `_unsubscribe`; a
  * reconnecting client declares what it holds in `initial_resource_versions`.
  */
-export class DeltaStream {
-  private readonly types = new Map<string, TypeState>();
-  private readonly queue: PushQueue<DeltaResponse>;
-  private node?: NodeInfo;
-  private nonceCounter = 0;
-  private closed = false;
+export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaResponse, TypeState> {
+  protected readonly requestName = 'DeltaDiscoveryRequest';
 
-  constructor(
-    private readonly call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
-    private readonly watcher: ConfigWatcher,
-    private readonly status: StreamStatus,
-    private readonly identify: (request: DeltaDiscoveryRequest) => NodeInfo | undefined,
-    private readonly controlPlaneId: string,
-  ) {
-    this.queue = new PushQueue((batch) => this.flush(batch));
-  }
-
-  handle(request: DeltaDiscoveryRequest): void {
-    if (this.closed) return;
-    if (!this.node) {
-      this.node = this.identify(request);
-      if (!this.node) return;
-      this.status.node = this.node;
-    }
-    const typeUrl = request.type_url ?? '';
-    if (!typeUrl) return this.fail('DeltaDiscoveryRequest.type_url is required on an aggregated stream');
+  protected handleType(typeUrl: string, request: DeltaDiscoveryRequest): void {
     const subscribe = request.resource_names_subscribe ?? [];
     let state = this.types.get(typeUrl);
     if (!state) {
@@ -67,12 +43,6 @@ export class DeltaStream {
     this.updateSubscription(state, subscribe, request.resource_names_unsubscribe ?? []);
     this.status.subscribed(typeUrl, state.subscription);
     if (!state.inFlight) this.watch(typeUrl, state);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const state of this.types.values()) state.cancel?.();
-    this.queue.clear();
   }
 
   private answer(typeUrl: string, state: TypeState, nackMessage: string | undefined): void {
@@ -110,7 +80,7 @@ export class DeltaStream {
   }
 
   /** Additions in make-before-break order, then the responses that only remove, in reverse. */
-  private flush(batch: DeltaResponse[]): void {
+  protected flush(batch: DeltaResponse[]): void {
     const additions = batch.filter((r) => r.resources.length > 0).sort((a, b) => pushRank(a.typeUrl) - pushRank(b.typeUrl));
     const removalsOnly = batch.filter((r) => r.resources.length === 0).sort((a, b) => pushRank(b.typeUrl) - pushRank(a.typeUrl));
     for (const response of [...additions, ...removalsOnly]) this.send(response);
@@ -119,7 +89,7 @@ export class DeltaStream {
   private send(response: DeltaResponse): void {
     if (this.closed) return;
     const state = this.types.get(response.typeUrl)!;
-    const nonce = String(++this.nonceCounter);
+    const nonce = this.nextNonce();
     const before = new Map<string, string | undefined>();
     for (const resource of response.resources) {
       before.set(resource.name, state.known.get(resource.name));
@@ -139,10 +109,5 @@ export class DeltaStream {
       nonce,
       control_plane: { identifier: this.controlPlaneId },
     });
-  }
-
-  private fail(message: string): void {
-    this.close();
-    this.call.emit('error', Object.assign(new Error(message), { code: 3 /* INVALID_ARGUMENT */ }));
   }
 }

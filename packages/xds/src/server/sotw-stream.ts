@@ -1,9 +1,7 @@
-import type * as grpc from '@grpc/grpc-js';
-import type { CancelWatch, ConfigWatcher, NodeInfo, Resource, SotwResponse, Subscription } from '../cache/cache';
+import type { CancelWatch, Resource, SotwResponse, Subscription } from '../cache/cache';
 import type { DiscoveryRequest, DiscoveryResponse } from '../discovery';
 import { isFullStateType, pushRank } from '../type-urls';
-import type { StreamStatus } from './stream-status';
-import { PushQueue } from './push-queue';
+import { AdsStream } from './ads-stream';
 
 interface TypeState {
   subscription: Subscription;
@@ -25,32 +23,10 @@ interface TypeState {
  * the next is computed only when the client ACKs or NACKs the last (by nonce), so
  * a slow client is never flooded, and a NACKed version is never offered again.
  */
-export class SotwStream {
-  private readonly types = new Map<string, TypeState>();
-  private readonly queue: PushQueue<SotwResponse>;
-  private node?: NodeInfo;
-  private nonceCounter = 0;
-  private closed = false;
+export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, SotwResponse, TypeState> {
+  protected readonly requestName = 'DiscoveryRequest';
 
-  constructor(
-    private readonly call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>,
-    private readonly watcher: ConfigWatcher,
-    private readonly status: StreamStatus,
-    private readonly identify: (request: DiscoveryRequest) => NodeInfo | undefined,
-    private readonly controlPlaneId: string,
-  ) {
-    this.queue = new PushQueue((batch) => this.flush(batch));
-  }
-
-  handle(request: DiscoveryRequest): void {
-    if (this.closed) return;
-    if (!this.node) {
-      this.node = this.identify(request);
-      if (!this.node) return;
-      this.status.node = this.node;
-    }
-    const typeUrl = request.type_url ?? '';
-    if (!typeUrl) return this.fail('DiscoveryRequest.type_url is required on an aggregated stream');
+  protected handleType(typeUrl: string, request: DiscoveryRequest): void {
     let state = this.types.get(typeUrl);
     if (!state) {
       state = { subscription: new Set(), named: false, nonce: '', answered: false, acked: new Map(), ackedResources: [], ackedVersion: request.version_info ?? '' };
@@ -73,12 +49,6 @@ export class SotwStream {
     }
     this.updateSubscription(typeUrl, state, request.resource_names ?? []);
     this.watch(typeUrl, state);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const state of this.types.values()) state.cancel?.();
-    this.queue.clear();
   }
 
   private updateSubscription(typeUrl: string, state: TypeState, names: string[]): void {
@@ -119,7 +89,7 @@ export class SotwStream {
    * resources is sent first as the union of old and new, and again without them
    * at the end, so nothing still in use disappears before what replaces it exists.
    */
-  private flush(batch: SotwResponse[]): void {
+  protected flush(batch: SotwResponse[]): void {
     batch.sort((a, b) => pushRank(a.typeUrl) - pushRank(b.typeUrl));
     const removals: SotwResponse[] = [];
     const ordered: SotwResponse[] = [];
@@ -138,7 +108,7 @@ export class SotwStream {
   private send(response: SotwResponse): void {
     if (this.closed) return;
     const state = this.types.get(response.typeUrl)!;
-    state.nonce = String(++this.nonceCounter);
+    state.nonce = this.nextNonce();
     state.sent = response;
     state.answered = false;
     this.status.sent(response.typeUrl, response.version, state.nonce);
@@ -149,11 +119,6 @@ export class SotwStream {
       nonce: state.nonce,
       control_plane: { identifier: this.controlPlaneId },
     });
-  }
-
-  private fail(message: string): void {
-    this.close();
-    this.call.emit('error', Object.assign(new Error(message), { code: 3 /* INVALID_ARGUMENT */ }));
   }
 }
 
