@@ -1,5 +1,5 @@
 import { ControlPlane } from '@trellis/control-plane';
-import { logLine } from '../output';
+import { logLine, untilStopped } from '../output';
 
 export interface ControlPlaneCommand {
   configDir: string;
@@ -28,9 +28,6 @@ export async function startControlPlane(options: ControlPlaneCommand, log = logL
 
 export async function runControlPlane(options: ControlPlaneCommand): Promise<void> {
   const cp = await startControlPlane(options);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await cp.stop();
 }

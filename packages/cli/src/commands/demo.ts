@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { FileSource, formatProxyStatus, nodeIdOf, type ControlPlane, type Workload } from '@trellis/control-plane';
 import { proxyCertificates } from './cert';
 import { startControlPlane } from './control-plane';
+import { untilStopped } from '../output';
 
 /**
  * `trellis demo`: the control plane, one sample app per workload of the demo
@@ -189,10 +190,7 @@ export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOpt
       if (admin) out(`   ${nodeIdOf(w).padEnd(16)} proxy admin http://${admin}/stats/prometheus   trellis cert --admin ${admin}`);
     }
     out(`Logs: ${logDir}. Ctrl-C stops everything.`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopped();
   } finally {
     await stop();
   }

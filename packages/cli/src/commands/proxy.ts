@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProxyBootstrap } from '@trellis/control-plane';
 import { Sidecar } from '@trellis/sidecar';
-import { logLine } from '../output';
+import { logLine, untilStopped } from '../output';
 
 export interface ProxyCommand {
   /** `<workload>.<namespace>` */
@@ -49,9 +49,6 @@ export async function startProxy(options: ProxyCommand): Promise<Sidecar> {
 
 export async function runProxy(options: ProxyCommand): Promise<void> {
   const sidecar = await startProxy(options);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await sidecar.stop();
 }

@@ -2,12 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import {
   AdsServer, Snapshot, SnapshotCache, TypeUrl, apiListener, clusterLoadAssignment, edsCluster, weightedRoute, type StreamStatusView,
 } from '@trellis/xds';
+import { untilStopped } from '../output';
 
 /**
- * The interim local demo (issue 2): our ADS server with sample resources, two real
- * gRPC backends, and an independent xDS client (@grpc/grpc-js-xds) that resolves
- * `xds:///greeter` through what we push. The sidecar proxy and the control plane's
- * mesh model replace the hand-built snapshot in later steps.
+ * `trellis proxyless-demo`: our ADS server with sample resources, two real gRPC
+ * backends, and an independent xDS client (@grpc/grpc-js-xds) that resolves
+ * `xds:///greeter` through what we push — proxyless gRPC following our xDS.
  */
 
 const SERVICE = 'greeter';
@@ -128,6 +128,6 @@ export async function runXdsDemo({ port, once, log }: DemoOptions): Promise<void
   };
   if (once) return stop();
   log(`\nStill running: ADS at 127.0.0.1:${boundPort}, backends at ${backends.map((b) => `127.0.0.1:${b.port}`).join(', ')}. Ctrl-C to stop.`);
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await untilStopped();
   stop();
 }
