@@ -82,9 +82,8 @@ export interface DemoOptions {
 }
 
 export async function runXdsDemo({ port, once, log }: DemoOptions): Promise<void> {
-  log('Trellis local demo — stage 1 of the mesh: the xDS control channel.');
-  log('(The sidecar proxy and the mesh control plane are being built; for now an independent');
-  log(' xDS client, @grpc/grpc-js-xds, follows the configuration our ADS server pushes.)\n');
+  log('Trellis proxyless demo: an independent xDS client, @grpc/grpc-js-xds, follows the');
+  log('configuration our ADS server pushes, with no proxy in between.\n');
 
   const cache = new SnapshotCache();
   const ads = new AdsServer(cache, { controlPlaneId: 'trellis-demo' });
