@@ -1,4 +1,5 @@
 import type { AuthorizationPolicy, PeerAuthentication } from '@trellis/policy';
+import { LabelIndex, byNamespace } from './label-index';
 
 /** The mesh's desired state, fed by config sources (files now, Kubernetes later). */
 
@@ -130,9 +131,24 @@ export function inEgressScope(workload: Workload, service: Service): boolean {
   return workload.sidecar.egressNamespaces.some((ns) => ns === '*' || (ns === '.' ? workload.namespace : ns) === service.namespace);
 }
 
+/** Models are never changed once built: their indexes are built on first use and live as long as they do. */
+const workloadIndexes = new WeakMap<readonly Workload[], LabelIndex<Workload>>();
+const servicesByNamespace = new WeakMap<readonly Service[], Map<string, Service[]>>();
+
 /** The workloads behind a service: same namespace, selector ⊆ labels. */
 export function workloadsOf(model: MeshModel, service: Service): Workload[] {
-  return model.workloads.filter((w) => w.namespace === service.namespace && selects(service.selector, w.labels));
+  const { selector } = service;
+  if (selector === undefined) return [];
+  let index = workloadIndexes.get(model.workloads);
+  if (!index) workloadIndexes.set(model.workloads, (index = new LabelIndex(model.workloads)));
+  return index.candidates(service.namespace, selector).filter((w) => selects(selector, w.labels));
+}
+
+/** The services of one namespace, in model order. */
+export function servicesIn(model: MeshModel, namespace: string): readonly Service[] {
+  let groups = servicesByNamespace.get(model.services);
+  if (!groups) servicesByNamespace.set(model.services, (groups = byNamespace(model.services)));
+  return groups.get(namespace) ?? [];
 }
 
 /** The port a workload serves a service port on, or undefined if it does not have it. */

@@ -28,8 +28,8 @@ export class Pusher {
   /** Proxies that have accepted their listeners: only their workloads are offered as endpoints. */
   private readonly ready = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  /** Shared encodings for the current model; replaced whenever anything that feeds them changes. */
-  private memo = new ResourceMemo();
+  /** Encoded resources shared by proxies and kept across pushes; revalidated whenever anything that feeds them changes. */
+  private readonly memo = new ResourceMemo();
   private firstChangeAt: number | undefined;
   private changes = 0;
 
@@ -90,7 +90,7 @@ export class Pusher {
     const workload = this.workloadOf(nodeId);
     if (!workload) return undefined;
     const ready = this.endpointReadiness === 'always' ? () => true : (w: Workload) => this.ready.has(nodeIdOf(w));
-    return sidecarSnapshot(this.model, workload, this.settings, ready, this.memo);
+    return sidecarSnapshot(this.model, workload, this.settings, ready, this.memo, this.cache.getSnapshot(nodeId));
   }
 
   close(): void {
@@ -98,7 +98,7 @@ export class Pusher {
   }
 
   private schedule(): void {
-    this.memo = new ResourceMemo();
+    this.memo.invalidate();
     this.changes++;
     const now = Date.now();
     this.firstChangeAt ??= now;
@@ -114,11 +114,14 @@ export class Pusher {
     this.changes = 0;
     this.firstChangeAt = undefined;
     for (const nodeId of this.connected) this.pushTo(nodeId);
+    this.memo.sweep();
     this.onPush({ trigger, proxies: this.connected.size, durationMs: Date.now() - started });
   }
 
   private pushTo(nodeId: string): void {
     const snapshot = this.snapshotFor(nodeId);
+    // The very snapshot the proxy holds: nothing changed for it, no watch to answer.
+    if (snapshot === this.cache.getSnapshot(nodeId)) return;
     if (snapshot) this.cache.setSnapshot(nodeId, snapshot);
     else this.cache.clearSnapshot(nodeId);
   }

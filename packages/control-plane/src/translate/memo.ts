@@ -1,22 +1,48 @@
 import { makeResource, type Resource } from '@trellis/xds';
 
+interface Entry {
+  /** The message the resource was encoded from, as JSON: equal JSON, equal resource. */
+  json: string;
+  resource: Resource;
+  /** The generation in which the entry last proved to be current. */
+  checkedIn: number;
+}
+
 /**
- * Resources that come out the same for many proxies — a service's cluster and
- * endpoints, a namespace's route table — encoded once per push and shared by every
- * snapshot that contains them: a thousand proxies then cost a thousand references,
- * not a thousand encodings (and as many copies in memory).
+ * Encoded resources, kept across pushes. Within one generation (one model) a resource
+ * that comes out the same for many proxies — a service's cluster and endpoints, a
+ * namespace's route table — is built and encoded once and shared by every snapshot.
+ * Across generations a resource is rebuilt as a plain object but encoded again only
+ * when that object changed: encoding and hashing, not building, is what costs, and an
+ * unchanged resource keeps its identity, so snapshots can tell at a glance what moved.
  */
 export class ResourceMemo {
-  private readonly resources = new Map<string, Resource>();
+  private readonly entries = new Map<string, Entry>();
+  private generation = 0;
+
+  /** The model changed: every entry must show on its next use that it is still current. */
+  invalidate(): void {
+    this.generation++;
+  }
+
+  /** Forget what no snapshot used since the last `invalidate` (removed services, gone proxies). */
+  sweep(): void {
+    for (const [key, entry] of this.entries) if (entry.checkedIn !== this.generation) this.entries.delete(key);
+  }
 
   /** `scope` names what the resource depends on beyond its name (e.g. the caller's namespace). */
   get(typeUrl: string, name: string, build: () => object, scope = ''): Resource {
     const key = `${typeUrl}\u0000${scope}\u0000${name}`;
-    let resource = this.resources.get(key);
-    if (!resource) {
-      resource = makeResource(typeUrl, { name, message: build() });
-      this.resources.set(key, resource);
+    const entry = this.entries.get(key);
+    if (entry?.checkedIn === this.generation) return entry.resource;
+    const message = build();
+    const json = JSON.stringify(message);
+    if (entry?.json === json) {
+      entry.checkedIn = this.generation;
+      return entry.resource;
     }
+    const resource = makeResource(typeUrl, { name, message });
+    this.entries.set(key, { json, resource, checkedIn: this.generation });
     return resource;
   }
 }

@@ -1,13 +1,13 @@
 import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type AuthorizationPolicy } from '@trellis/policy';
-import { Snapshot, TypeUrl, type Resource, type ResourceInput } from '@trellis/xds';
+import { Snapshot, TypeUrl, type Resource } from '@trellis/xds';
 import { ResourceMemo } from './memo';
 import {
-  httpRoutesFor, inEgressScope, selects, serviceHostname, wafPolicyFor, workloadPort, workloadsOf,
+  httpRoutesFor, inEgressScope, selects, serviceHostname, servicesIn, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
 import {
-  OUTBOUND_HTTP_ROUTE, ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, inboundClusterName, inboundListenerName, outboundClusterName, spiffeId,
+  OUTBOUND_HTTP_ROUTE, ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, inboundClusterName, inboundListenerName, nodeIdOf, outboundClusterName, spiffeId,
 } from './names';
 
 export interface MeshSettings {
@@ -28,8 +28,8 @@ function http2Options(): object {
 /** The services whose ports a workload serves, with the workload port each maps to. */
 function inboundPorts(model: MeshModel, workload: Workload): Map<number, PortProtocol> {
   const ports = new Map<number, PortProtocol>();
-  for (const service of model.services) {
-    if (service.namespace !== workload.namespace || !selects(service.selector, workload.labels)) continue;
+  for (const service of servicesIn(model, workload.namespace)) {
+    if (!selects(service.selector, workload.labels)) continue;
     for (const port of service.ports) {
       const target = workloadPort(workload, port);
       if (target === undefined) continue;
@@ -113,29 +113,30 @@ function inboundFilters(port: number, protocol: PortProtocol, workload: Workload
   }];
 }
 
-function inboundResources(model: MeshModel, workload: Workload, settings: MeshSettings): { listeners: ResourceInput[]; clusters: ResourceInput[] } {
-  const listeners: ResourceInput[] = [];
-  const clusters: ResourceInput[] = [];
+/** This workload's own resources, memoized under its node id: re-encoded only when they change. */
+function inboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, memo: ResourceMemo): { listeners: Resource[]; clusters: Resource[] } {
+  const listeners: Resource[] = [];
+  const clusters: Resource[] = [];
+  const node = nodeIdOf(workload);
   const portNames = Object.fromEntries(Object.entries(workload.ports).map(([name, port]) => [port, name]));
   for (const [port, protocol] of inboundPorts(model, workload)) {
-    const mode = effectiveMtlsMode(model.peerAuthentications, workload, port, { rootNamespace: settings.rootNamespace, meshDefault: settings.defaultMtls });
-    const filters = inboundFilters(port, protocol, workload, model, settings);
-    const chains: object[] = [];
-    if (mode !== 'DISABLE') chains.push({ name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, transport_socket: downstreamTls(), filters });
-    if (mode !== 'STRICT') chains.push({ name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters });
     const name = inboundListenerName(port);
-    listeners.push({ name, message: { name, address: socketAddress(workload.address, port), traffic_direction: 'INBOUND', filter_chains: chains } });
+    listeners.push(memo.get(TypeUrl.Listener, name, () => {
+      const mode = effectiveMtlsMode(model.peerAuthentications, workload, port, { rootNamespace: settings.rootNamespace, meshDefault: settings.defaultMtls });
+      const filters = inboundFilters(port, protocol, workload, model, settings);
+      const chains: object[] = [];
+      if (mode !== 'DISABLE') chains.push({ name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, transport_socket: downstreamTls(), filters });
+      if (mode !== 'STRICT') chains.push({ name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters });
+      return { name, address: socketAddress(workload.address, port), traffic_direction: 'INBOUND', filter_chains: chains };
+    }, node));
     const appPort = workload.sidecar.appPorts[portNames[port] ?? ''] ?? port;
     const cluster = inboundClusterName(port);
-    clusters.push({
-      name: cluster,
-      message: {
-        name: cluster, type: 'STATIC', connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
-        load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', appPort) } }] }] },
-        // gRPC and h2c apps get HTTP/2 from their proxy, as they would from a direct client.
-        ...(protocol === 'grpc' || protocol === 'http2' ? { typed_extension_protocol_options: http2Options() } : {}),
-      },
-    });
+    clusters.push(memo.get(TypeUrl.Cluster, cluster, () => ({
+      name: cluster, type: 'STATIC', connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
+      load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', appPort) } }] }] },
+      // gRPC and h2c apps get HTTP/2 from their proxy, as they would from a direct client.
+      ...(protocol === 'grpc' || protocol === 'http2' ? { typed_extension_protocol_options: http2Options() } : {}),
+    }), node));
   }
   return { listeners, clusters };
 }
@@ -244,33 +245,35 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
   // The route table differs only by the caller's namespace (short names resolve there) and scope.
   const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
   const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), scope);
-  const listener = {
+  const listener = memo.get(TypeUrl.Listener, 'outbound|http', () => ({
     name: 'outbound|http',
-    message: {
-      name: 'outbound|http',
-      address: socketAddress(workload.address, workload.sidecar.outboundPort),
-      traffic_direction: 'OUTBOUND',
-      filter_chains: [{
-        name: 'http',
-        filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': EnvoyType.HttpConnectionManager,
-            stat_prefix: 'outbound_http',
-            codec_type: 'AUTO',
-            rds: { route_config_name: OUTBOUND_HTTP_ROUTE, config_source: ADS },
-            http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } }],
-          },
-        }],
+    address: socketAddress(workload.address, workload.sidecar.outboundPort),
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [{
+      name: 'http',
+      filters: [{
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: {
+          '@type': EnvoyType.HttpConnectionManager,
+          stat_prefix: 'outbound_http',
+          codec_type: 'AUTO',
+          rds: { route_config_name: OUTBOUND_HTTP_ROUTE, config_source: ADS },
+          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } }],
+        },
       }],
-    },
-  };
+    }],
+  }), nodeIdOf(workload));
   return { listener, route, clusters, endpoints };
 }
 
-/** Everything one sidecar needs, as one consistent snapshot. */
-export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness = () => true, memo = new ResourceMemo()): Snapshot {
-  const inbound = inboundResources(model, workload, settings);
+/**
+ * Everything one sidecar needs, as one consistent snapshot. Given the snapshot the
+ * sidecar holds, types whose resources are all unchanged keep it as it is.
+ */
+export function sidecarSnapshot(
+  model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness = () => true, memo = new ResourceMemo(), previous?: Snapshot,
+): Snapshot {
+  const inbound = inboundResources(model, workload, settings, memo);
   const outbound = outboundResources(model, workload, settings, ready, memo);
   return Snapshot.create({
     [TypeUrl.Secret]: { resources: [memo.get(TypeUrl.Secret, ROOT_CA_SECRET, () => ({ name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: settings.trustBundlePem } } }))] },
@@ -278,5 +281,5 @@ export function sidecarSnapshot(model: MeshModel, workload: Workload, settings: 
     [TypeUrl.ClusterLoadAssignment]: { resources: outbound.endpoints },
     [TypeUrl.Listener]: { resources: [...inbound.listeners, outbound.listener] },
     [TypeUrl.RouteConfiguration]: { resources: [outbound.route] },
-  });
+  }, previous);
 }
