@@ -64,6 +64,8 @@ function directivesFor(config: WafFilterConfig): string {
     // Exclusions go right after the engine settings, ahead of the profile's rules.
     return [...profile.slice(0, 2), ...before, ...profile.slice(2), tuning].join('\n');
   }
+  // CRS allows only GET HEAD POST OPTIONS by default; mesh traffic is mostly APIs.
+  before.push(`SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"`);
   if (config.anomaly_threshold) {
     before.push(`SecAction "id:900110,phase:1,nolog,pass,t:none,setvar:tx.inbound_anomaly_score_threshold=${config.anomaly_threshold}"`);
   }
