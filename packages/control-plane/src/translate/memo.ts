@@ -18,11 +18,20 @@ interface Entry {
  */
 export class ResourceMemo {
   private readonly entries = new Map<string, Entry>();
+  /** Values derived from the current model, e.g. the resource lists a scope of proxies shares. */
+  private readonly derived = new Map<string, unknown>();
   private generation = 0;
 
   /** The model changed: every entry must show on its next use that it is still current. */
   invalidate(): void {
     this.generation++;
+    this.derived.clear();
+  }
+
+  /** A value computed once per model; `key` must name everything it depends on. */
+  shared<T>(key: string, compute: () => T): T {
+    if (!this.derived.has(key)) this.derived.set(key, compute());
+    return this.derived.get(key) as T;
   }
 
   /** Forget what no snapshot used since the last `invalidate` (removed services, gone proxies). */

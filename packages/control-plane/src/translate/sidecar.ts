@@ -218,7 +218,8 @@ function upstreamTls(service: Service, port: ServicePort, model: MeshModel, sett
 /** Whether a workload can take mesh traffic now (its proxy is up); endpoints that cannot are left out. */
 export type Readiness = (workload: Workload) => boolean;
 
-function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
+/** What every proxy with the same namespace and egress scope is sent alike. */
+function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo, scope: string) {
   const clusters: Resource[] = [];
   const endpoints: Resource[] = [];
   const visible = model.services.filter((service) => inEgressScope(workload, service));
@@ -242,9 +243,15 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
       })));
     }
   }
+  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), scope);
+  return { clusters, endpoints, route };
+}
+
+function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
   // The route table differs only by the caller's namespace (short names resolve there) and scope.
   const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
-  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), scope);
+  // Proxies of one scope share these lists too: a push then costs each proxy a lookup, not a walk over its services.
+  const shared = memo.shared(`outbound\u0000${scope}`, () => sharedOutbound(model, workload, settings, ready, memo, scope));
   const listener = memo.get(TypeUrl.Listener, 'outbound|http', () => ({
     name: 'outbound|http',
     address: socketAddress(workload.address, workload.sidecar.outboundPort),
@@ -263,7 +270,7 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
       }],
     }],
   }), nodeIdOf(workload));
-  return { listener, route, clusters, endpoints };
+  return { listener, ...shared };
 }
 
 /**
