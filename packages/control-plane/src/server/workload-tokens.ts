@@ -14,6 +14,8 @@ import { nodeIdOf } from '../translate/names';
  */
 export class WorkloadTokens implements Authenticator {
   private authenticator: Authenticator = { authenticate: async () => { throw new AuthenticationError('unknown bootstrap token'); } };
+  /** Tokens by file, so a reload touches the disk only for workloads it has not seen. */
+  private tokens = new Map<string, string>();
 
   constructor(
     readonly dir: string,
@@ -28,16 +30,24 @@ export class WorkloadTokens implements Authenticator {
 
   /** Make sure every workload has a token; forget tokens of workloads that are gone. */
   sync(workloads: Workload[]): void {
+    const tokens = new Map<string, string>();
     const entries = workloads.map((w) => {
       const file = this.tokenFile(w);
-      if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+      const token = this.tokens.get(file) ?? readOrCreateToken(file);
+      tokens.set(file, token);
       const identity: WorkloadIdentity = { trustDomain: this.trustDomain, namespace: w.namespace, serviceAccount: w.serviceAccount };
-      return { token: fs.readFileSync(file, 'utf8').trim(), ...identity };
+      return { token, ...identity };
     });
+    this.tokens = tokens;
     this.authenticator = new BootstrapTokenAuthenticator(entries);
   }
 
   authenticate(token: string): Promise<WorkloadIdentity> {
     return this.authenticator.authenticate(token);
   }
+}
+
+function readOrCreateToken(file: string): string {
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
 }
