@@ -270,7 +270,11 @@ function cleanup() {
 }
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+process.on('SIGTERM', () => process.exit(143));
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  // The children's stderr pipes keep the event loop alive: exit explicitly so 'exit' runs cleanup.
+  .finally(() => process.exit());
