@@ -41,3 +41,16 @@ test('within one generation a shared resource is built once; after invalidate it
   expect(memo.get(TypeUrl.Cluster, 'c', build)).not.toBe(first);
   expect(builds).toBe(2);
 });
+
+test('a resource whose inputs are the same objects is reused without being built', () => {
+  const memo = new ResourceMemo();
+  const service = model.services[0]!;
+  let builds = 0;
+  const build = () => ({ name: 'c', type: 'STATIC', connect_timeout: { seconds: ++builds } });
+  const first = memo.get(TypeUrl.Cluster, 'c', build, { inputs: [service, 1] });
+  memo.invalidate();
+  expect(memo.get(TypeUrl.Cluster, 'c', build, { inputs: [service, 1] })).toBe(first);
+  memo.invalidate();
+  expect(memo.get(TypeUrl.Cluster, 'c', build, { inputs: [{ ...service }, 1] })).not.toBe(first);
+  expect(builds).toBe(2);
+});

@@ -6,6 +6,17 @@ interface Entry {
   resource: Resource;
   /** The generation in which the entry last proved to be current. */
   checkedIn: number;
+  inputs: readonly unknown[] | undefined;
+}
+
+export interface MemoOptions {
+  /** What the resource depends on beyond its name (e.g. the caller's namespace). */
+  scope?: string;
+  /**
+   * Everything `build` reads — model objects (never changed once built) and plain
+   * values. When each is identical to last time, the resource is reused unbuilt.
+   */
+  inputs?: readonly unknown[];
 }
 
 /**
@@ -39,19 +50,27 @@ export class ResourceMemo {
     for (const [key, entry] of this.entries) if (entry.checkedIn !== this.generation) this.entries.delete(key);
   }
 
-  /** `scope` names what the resource depends on beyond its name (e.g. the caller's namespace). */
-  get(typeUrl: string, name: string, build: () => object, scope = ''): Resource {
+  get(typeUrl: string, name: string, build: () => object, { scope = '', inputs }: MemoOptions = {}): Resource {
     const key = `${typeUrl}\u0000${scope}\u0000${name}`;
     const entry = this.entries.get(key);
     if (entry?.checkedIn === this.generation) return entry.resource;
+    if (entry && sameInputs(entry.inputs, inputs)) {
+      entry.checkedIn = this.generation;
+      return entry.resource;
+    }
     const message = build();
     const json = JSON.stringify(message);
     if (entry?.json === json) {
       entry.checkedIn = this.generation;
+      entry.inputs = inputs;
       return entry.resource;
     }
     const resource = makeResource(typeUrl, { name, message });
-    this.entries.set(key, { json, resource, checkedIn: this.generation });
+    this.entries.set(key, { json, resource, checkedIn: this.generation, inputs });
     return resource;
   }
+}
+
+function sameInputs(before: readonly unknown[] | undefined, now: readonly unknown[] | undefined): boolean {
+  return before !== undefined && now !== undefined && before.length === now.length && before.every((input, i) => input === now[i]);
 }

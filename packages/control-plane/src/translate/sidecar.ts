@@ -128,7 +128,13 @@ function inboundResources(model: MeshModel, workload: Workload, settings: MeshSe
       if (mode !== 'DISABLE') chains.push({ name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, transport_socket: downstreamTls(), filters });
       if (mode !== 'STRICT') chains.push({ name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters });
       return { name, address: socketAddress(workload.address, port), traffic_direction: 'INBOUND', filter_chains: chains };
-    }, node));
+    }, {
+      scope: node,
+      inputs: [
+        workload, port, protocol, settings.rootNamespace, settings.trustDomain, settings.defaultMtls,
+        ...model.authorizationPolicies, ...model.peerAuthentications, ...model.wafPolicies,
+      ],
+    }));
     const appPort = workload.sidecar.appPorts[portNames[port] ?? ''] ?? port;
     const cluster = inboundClusterName(port);
     clusters.push(memo.get(TypeUrl.Cluster, cluster, () => ({
@@ -136,7 +142,7 @@ function inboundResources(model: MeshModel, workload: Workload, settings: MeshSe
       load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', appPort) } }] }] },
       // gRPC and h2c apps get HTTP/2 from their proxy, as they would from a direct client.
       ...(protocol === 'grpc' || protocol === 'http2' ? { typed_extension_protocol_options: http2Options() } : {}),
-    }), node));
+    }), { scope: node, inputs: [appPort, protocol] }));
   }
   return { listeners, clusters };
 }
@@ -193,8 +199,8 @@ function domainsFor(service: Service, port: ServicePort, fromNamespace: string, 
   return [...(bareNames ? names : []), ...names.map((n) => `${n}:${port.port}`)];
 }
 
-function upstreamTls(service: Service, port: ServicePort, model: MeshModel, settings: MeshSettings): object {
-  const accounts = [...new Set(workloadsOf(model, service).map((w) => w.serviceAccount))].sort();
+function upstreamTls(service: Service, port: ServicePort, backends: Workload[], settings: MeshSettings): object {
+  const accounts = [...new Set(backends.map((w) => w.serviceAccount))].sort();
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
@@ -224,26 +230,28 @@ function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSett
   const endpoints: Resource[] = [];
   const visible = model.services.filter((service) => inEgressScope(workload, service));
   for (const service of visible) {
+    const backends = workloadsOf(model, service);
+    const serving = backends.filter(ready);
     for (const port of service.ports.filter((p) => isHttp(p.protocol))) {
       const name = outboundClusterName(service, port);
       clusters.push(memo.get(TypeUrl.Cluster, name, () => ({
         name, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: name }, connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
-        transport_socket: upstreamTls(service, port, model, settings),
+        transport_socket: upstreamTls(service, port, backends, settings),
         // Proxies speak HTTP/2 to each other so many app requests share one mTLS connection.
         typed_extension_protocol_options: http2Options(),
-      })));
+      }), { inputs: [service, settings.trustDomain, ...backends] }));
       endpoints.push(memo.get(TypeUrl.ClusterLoadAssignment, name, () => ({
         cluster_name: name,
         endpoints: [{
-          lb_endpoints: workloadsOf(model, service).filter(ready).flatMap((w) => {
+          lb_endpoints: serving.flatMap((w) => {
             const target = workloadPort(w, port);
             return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
           }),
         }],
-      })));
+      }), { inputs: [service, ...serving] }));
     }
   }
-  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), scope);
+  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), { scope });
   return { clusters, endpoints, route };
 }
 
@@ -269,7 +277,7 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
         },
       }],
     }],
-  }), nodeIdOf(workload));
+  }), { scope: nodeIdOf(workload), inputs: [workload.address, workload.sidecar.outboundPort] });
   return { listener, ...shared };
 }
 
