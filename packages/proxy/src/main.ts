@@ -51,6 +51,9 @@ function report(msg: string, extra: Record<string, unknown> = {}): void {
 }
 
 async function main(): Promise<void> {
+  // A log reader that went away (EPIPE) would otherwise raise an uncaught error whose
+  // handler logs again, spinning a core forever and ignoring SIGTERM: drop the lines instead.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => undefined);
   const path = argValue('--config');
   if (!path) {
     process.stderr.write('usage: trellis-proxy --config <file.json>\n');
