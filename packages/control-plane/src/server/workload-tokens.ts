@@ -16,6 +16,8 @@ export class WorkloadTokens implements Authenticator {
   private authenticator: Authenticator = { authenticate: async () => { throw new AuthenticationError('unknown bootstrap token'); } };
   /** Tokens by file, so a reload touches the disk only for workloads it has not seen. */
   private tokens = new Map<string, string>();
+  /** What the authenticator was built from: rebuilding hashes every token, so only do it when this changes. */
+  private builtFrom = '';
 
   constructor(
     readonly dir: string,
@@ -39,6 +41,9 @@ export class WorkloadTokens implements Authenticator {
       return { token, ...identity };
     });
     this.tokens = tokens;
+    const builtFrom = entries.map((e) => `${e.token} ${e.namespace} ${e.serviceAccount}`).join('\n');
+    if (builtFrom === this.builtFrom) return;
+    this.builtFrom = builtFrom;
     this.authenticator = new BootstrapTokenAuthenticator(entries);
   }
 
