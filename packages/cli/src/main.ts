@@ -42,6 +42,9 @@ Commands:
   validate <dir>   Check a config directory offline; exit 1 on errors.
   proxyless-demo   Our xDS server steering a proxyless @grpc/grpc-js-xds client.
                      --port <n> (ADS port, default 15010; 0 = any free)  --once
+  install          Print the Kubernetes install manifest (CRDs, RBAC, control plane, webhook).
+                     --namespace trellis-system  --hub <registry>  --tag <tag>  --replicas 2
+  uninstall        Print what to delete to uninstall; --purge-crds also removes our CRDs.
   help             Show this help.
 `;
 
@@ -124,6 +127,23 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args, options: { step: { type: 'string' }, admin: { type: 'string', default: '127.0.0.1:15014' } } });
       if (!['begin', 'switch', 'retire'].includes(values.step ?? '')) throw new UsageError('ca rotate-root: --step must be begin, switch or retire');
       console.log(await postText(`http://${values.admin}/ca/root-rotation?step=${values.step}`));
+      return 0;
+    }
+    case 'install':
+    case 'uninstall': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { namespace: { type: 'string' }, hub: { type: 'string' }, tag: { type: 'string' }, replicas: { type: 'string' }, 'purge-crds': { type: 'boolean', default: false } },
+      });
+      const replicas = values.replicas === undefined ? undefined : Number(values.replicas);
+      if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) throw new UsageError(`--replicas: "${values.replicas}" is not a positive integer`);
+      const options = {
+        ...(values.namespace ? { namespace: values.namespace } : {}), ...(values.hub ? { hub: values.hub } : {}),
+        ...(values.tag ? { tag: values.tag } : {}), ...(replicas ? { replicas } : {}),
+      };
+      // Loaded only here: the Kubernetes client library is large and only these commands need it.
+      const kube = await import('@trellis/kube');
+      process.stdout.write(command === 'install' ? kube.renderInstall(options) : kube.renderUninstall({ ...options, purgeCrds: values['purge-crds'] ?? false }));
       return 0;
     }
     case 'cert': {

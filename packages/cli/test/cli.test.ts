@@ -73,3 +73,14 @@ test('authz check answers offline with the deciding policy, as the proxies decid
   expect(ok.stdout).toContain('ALLOW ratings-1.shop:9090  (policy shop/ratings-callers, rule 0)');
   expect(run('authz', 'check', '--config-dir', demo, '--from', 'nobody', '--to', 'reviews.shop').stderr).toContain('--from "nobody": not a SPIFFE ID');
 });
+
+test('install renders the manifest for a namespace and tag; uninstall removes the webhook first', () => {
+  const install = run('install', '--namespace', 'mesh-x', '--tag', 'v0.1.0');
+  expect(install.status).toBe(0);
+  expect(install.stdout.match(/^kind: CustomResourceDefinition$/gm)).toHaveLength(4);
+  expect(install.stdout).toContain('image: ghcr.io/trellis-mesh/control-plane:v0.1.0');
+  expect(install.stdout).not.toContain('namespace: trellis-system');
+  const uninstall = run('uninstall');
+  expect(uninstall.stdout.indexOf('kind: MutatingWebhookConfiguration')).toBeLessThan(uninstall.stdout.indexOf('kind: Deployment'));
+  expect(run('install', '--replicas', '0').status).toBe(2);
+});
