@@ -24,8 +24,8 @@ const cases = decisionCases.filter(stageable);
 const mesh = new LocalMesh({
   'services.yaml': [service('httpbin', 8000), service('sleep', 80)].join('---\n').replace('namespace: shop }\nspec: { selector: {"app":"sleep"}', 'namespace: bar }\nspec: { selector: {"app":"sleep"}').replace(/namespace: shop/, 'namespace: foo'),
   'workloads.yaml': [
-    workload('httpbin-1', { app: 'httpbin', version: 'v1' }, 'httpbin', '127.0.0.62', 8000, 58000).replace('namespace: shop', 'namespace: foo'),
-    workload('sleep-1', { app: 'sleep' }, 'sleep', CALLER.address, 80, 58080).replace('namespace: shop', 'namespace: bar'),
+    workload('httpbin-1', { app: 'httpbin', version: 'v1' }, 'httpbin', '127.0.0.62', 8000, 23000).replace('namespace: shop', 'namespace: foo'),
+    workload('sleep-1', { app: 'sleep' }, 'sleep', CALLER.address, 80, 23080).replace('namespace: shop', 'namespace: bar'),
   ].join('---\n'),
 });
 
@@ -43,7 +43,7 @@ function request(c: DecisionCase): Promise<{ status: number; deniedBy?: string }
 
 beforeAll(async () => {
   await mesh.start();
-  await mesh.app('httpbin', 58000);
+  await mesh.app('httpbin', 23000);
   mesh.proxy('httpbin-1.foo', 'httpbin');
   mesh.proxy('sleep-1.bar', 'sleep');
   await until(mesh.synced(['httpbin-1.foo', 'sleep-1.bar']));

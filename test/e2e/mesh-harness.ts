@@ -47,7 +47,10 @@ export class LocalMesh {
     await this.cp.start();
   }
 
-  /** An app that answers with its name. */
+  /**
+   * An app that answers with its name. Tests pick app ports below 32768, outside Linux's
+   * ephemeral range, so no outgoing connection of the same run can already hold them.
+   */
   app(name: string, port: number): Promise<void> {
     const server = http.createServer((_req, res) => res.end(name));
     this.apps.push(server);

@@ -11,15 +11,15 @@ const TTL_SECONDS = 4;
 const mesh = new LocalMesh({
   'services.yaml': [service('frontend', 8080), service('reviews', 9080)].join('---\n'),
   'workloads.yaml': [
-    workload('frontend-1', { app: 'frontend' }, 'frontend', FRONTEND.address, 8080, 48080),
-    workload('reviews-1', { app: 'reviews' }, 'reviews', '127.0.0.52', 9080, 49081),
+    workload('frontend-1', { app: 'frontend' }, 'frontend', FRONTEND.address, 8080, 22080),
+    workload('reviews-1', { app: 'reviews' }, 'reviews', '127.0.0.52', 9080, 22081),
   ].join('---\n'),
 }, { certificateTtlSeconds: TTL_SECONDS });
 
 
 beforeAll(async () => {
   await mesh.start();
-  await mesh.app('reviews-1', 49081);
+  await mesh.app('reviews-1', 22081);
   mesh.proxy('frontend-1.shop', 'frontend');
   mesh.proxy('reviews-1.shop', 'reviews');
   await until(mesh.synced(['frontend-1.shop', 'reviews-1.shop']));
@@ -45,7 +45,7 @@ test('workload certificates rotating every ~2 s and a full root rotation cost no
 
   // A proxy that joins now knows only the new root: its handshake with reviews proves
   // reviews serves a certificate from the new root, not just an old pooled session.
-  mesh.write('late.yaml', workload('frontend-2', { app: 'frontend' }, 'frontend', '127.0.0.53', 8080, 48082));
+  mesh.write('late.yaml', workload('frontend-2', { app: 'frontend' }, 'frontend', '127.0.0.53', 8080, 22082));
   mesh.proxy('frontend-2.shop', 'frontend');
   await until(mesh.synced(['frontend-2.shop', 'reviews-1.shop']));
   const late = await call({ address: '127.0.0.53', outbound: 15001 }, 'reviews:9080');

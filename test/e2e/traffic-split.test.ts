@@ -22,16 +22,16 @@ const mesh = new LocalMesh({
     service('reviews-v1', 9080, { app: 'reviews', version: 'v1' }), service('reviews-v2', 9080, { app: 'reviews', version: 'v2' }),
   ].join('---\n'),
   'workloads.yaml': [
-    workload('frontend-1', { app: 'frontend' }, 'frontend', FRONTEND.address, 8080, 38080),
-    workload('reviews-v1', { app: 'reviews', version: 'v1' }, 'reviews', '127.0.0.42', 9080, 39081),
-    workload('reviews-v2', { app: 'reviews', version: 'v2' }, 'reviews', '127.0.0.43', 9080, 39082),
+    workload('frontend-1', { app: 'frontend' }, 'frontend', FRONTEND.address, 8080, 21080),
+    workload('reviews-v1', { app: 'reviews', version: 'v1' }, 'reviews', '127.0.0.42', 9080, 21081),
+    workload('reviews-v2', { app: 'reviews', version: 'v2' }, 'reviews', '127.0.0.43', 9080, 21082),
   ].join('---\n'),
   'route.yaml': route(100, 0),
 });
 
 beforeAll(async () => {
   await mesh.start();
-  await Promise.all([mesh.app('reviews-v1', 39081), mesh.app('reviews-v2', 39082)]);
+  await Promise.all([mesh.app('reviews-v1', 21081), mesh.app('reviews-v2', 21082)]);
   for (const [node, sa] of [['frontend-1.shop', 'frontend'], ['reviews-v1.shop', 'reviews'], ['reviews-v2.shop', 'reviews']]) mesh.proxy(node!, sa!);
   await until(mesh.synced(['frontend-1.shop', 'reviews-v1.shop', 'reviews-v2.shop']));
 }, 60_000);
