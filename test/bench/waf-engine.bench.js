@@ -10,36 +10,15 @@
 const path = require('node:path');
 const { Waf, crsDirectives } = require(path.join(__dirname, '../../packages/waf/dist/index.js'));
 
+const { BROWSER_HEADERS, BENIGN_GET_URI, formBody } = require('./waf-requests');
 const MODSEC_US = { get: 1304, post: 3155 };
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 3;
 
-const browserHeaders = [
-  ['Host', 'shop.example.com'],
-  ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'],
-  ['Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'],
-  ['Accept-Language', 'en-US,en;q=0.9'],
-  ['Accept-Encoding', 'gzip, deflate, br'],
-  ['Cookie', 'session=3f9a2c71b8e44d0c9e1f; theme=dark'],
-  ['Connection', 'keep-alive'],
-];
-
-function formBody(bytes) {
-  const fields = [];
-  let i = 0;
-  let size = 0;
-  while (size < bytes) {
-    const field = `field${i}=${encodeURIComponent(`value number ${i} with some ordinary words in it`)}`;
-    fields.push(field);
-    size += field.length + 1;
-    i++;
-  }
-  return fields.join('&').slice(0, bytes);
-}
 const body = formBody(1024);
 
 function benignGet(waf) {
   const tx = waf.newTransaction({ clientIp: '10.1.2.3' });
-  tx.processRequestHeaders('GET', '/products/list?category=shoes&page=2&sort=price', '1.1', browserHeaders);
+  tx.processRequestHeaders('GET', BENIGN_GET_URI, '1.1', BROWSER_HEADERS);
   tx.processRequestBody();
   return tx;
 }
@@ -47,7 +26,7 @@ function benignGet(waf) {
 function formPost(waf) {
   const tx = waf.newTransaction({ clientIp: '10.1.2.3' });
   tx.processRequestHeaders('POST', '/account/profile', '1.1', [
-    ...browserHeaders,
+    ...BROWSER_HEADERS,
     ['Content-Type', 'application/x-www-form-urlencoded'],
     ['Content-Length', String(body.length)],
   ]);

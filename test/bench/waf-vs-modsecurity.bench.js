@@ -32,38 +32,19 @@ const CONNECTIONS = Number(opt('connections', '8'));
 const SECONDS = Number(opt('seconds', '3'));
 const ROUNDS = Number(opt('rounds', '3'));
 const ROOT = path.resolve(__dirname, '..', '..');
+const { BROWSER_HEADERS, BENIGN_GET_URI, formBody } = require('./waf-requests');
 /** The lead's earlier measurement on this machine (ModSecurity 3.0.9 + CRS 3.3.4 PL1). */
 const LEAD = { get: 1304, post: 3155, nginxRps: 43000, modsecRps: 751 };
 
-const HEADERS = [
-  ['Host', 'shop.example.com'],
-  ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'],
-  ['Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'],
-  ['Accept-Language', 'en-US,en;q=0.9'],
-  ['Accept-Encoding', 'gzip, deflate, br'],
-  ['Cookie', 'session=3f9a2c71b8e44d0c9e1f; theme=dark'],
-  ['Connection', 'keep-alive'],
-];
-
-function formBody(bytes) {
-  const fields = [];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const field = `field${i}=${encodeURIComponent(`value number ${i} with some ordinary words in it`)}`;
-    fields.push(field);
-    size += field.length + 1;
-  }
-  return fields.join('&').slice(0, bytes);
-}
 const BODY = formBody(1024);
 
 const REQUESTS = {
-  get: { name: 'benign GET', method: 'GET', uri: '/products/list?category=shoes&page=2&sort=price', headers: HEADERS, body: '' },
+  get: { name: 'benign GET', method: 'GET', uri: BENIGN_GET_URI, headers: BROWSER_HEADERS, body: '' },
   post: {
     name: '1 KB form POST',
     method: 'POST',
     uri: '/account/profile',
-    headers: [...HEADERS, ['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', String(BODY.length)]],
+    headers: [...BROWSER_HEADERS, ['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', String(BODY.length)]],
     body: BODY,
   },
 };
