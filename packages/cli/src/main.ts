@@ -6,7 +6,7 @@ import { proxyCertificates } from './commands/cert';
 import { runControlPlane } from './commands/control-plane';
 import { runMeshDemo } from './commands/demo';
 import { runProxy } from './commands/proxy';
-import { postText, proxyStatusText } from './commands/proxy-status';
+import { fetchText, postText, proxyStatusText } from './commands/proxy-status';
 import { runXdsDemo } from './commands/proxyless-demo';
 import { validateDirectory } from './commands/validate';
 
@@ -37,6 +37,8 @@ Commands:
                      --trust-domain cluster.local  --root-namespace trellis-system
   ca rotate-root   One step of a root CA rotation: --step begin|switch|retire (wait one
                    certificate lifetime between steps).  --admin <host:port> (127.0.0.1:15014)
+  config-dump      Print the config a proxy runs on (JSON, private keys redacted).
+                     --admin <host:port> (the proxy's admin address, required)
   cert             Show a proxy's certificates: chain, SPIFFE ID, expiry; its trust bundle.
                      --admin <host:port> (the proxy's admin address, required)
   validate <dir>   Check a config directory offline; exit 1 on errors.
@@ -144,6 +146,12 @@ async function main(argv: string[]): Promise<number> {
       // Loaded only here: the Kubernetes client library is large and only these commands need it.
       const kube = await import('@trellis/kube');
       process.stdout.write(command === 'install' ? kube.renderInstall(options) : kube.renderUninstall({ ...options, purgeCrds: values['purge-crds'] ?? false }));
+      return 0;
+    }
+    case 'config-dump': {
+      const { values } = parseArgs({ args: rest, options: { admin: { type: 'string' } } });
+      if (!values.admin) throw new UsageError('config-dump: --admin <host:port> of the proxy is required');
+      process.stdout.write(await fetchText(`http://${values.admin}/config_dump`));
       return 0;
     }
     case 'cert': {

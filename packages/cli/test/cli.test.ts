@@ -84,3 +84,10 @@ test('install renders the manifest for a namespace and tag; uninstall removes th
   expect(uninstall.stdout.indexOf('kind: MutatingWebhookConfiguration')).toBeLessThan(uninstall.stdout.indexOf('kind: Deployment'));
   expect(run('install', '--replicas', '0').status).toBe(2);
 });
+
+test('config-dump and cert name a missing --admin as a usage error, and an unreachable proxy clearly', () => {
+  expect(run('config-dump').stderr).toContain('config-dump: --admin <host:port> of the proxy is required');
+  const down = run('config-dump', '--admin', '127.0.0.1:1');
+  expect(down.status).toBe(1);
+  expect(down.stderr).toContain('cannot reach the admin endpoint at http://127.0.0.1:1/config_dump');
+});

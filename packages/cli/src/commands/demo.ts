@@ -187,7 +187,7 @@ export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOpt
     out(`   edit ${configDir}/*.yaml — the control plane pushes the change within a second`);
     for (const w of model.workloads) {
       const admin = proxyAdmin(logDir, w);
-      if (admin) out(`   ${nodeIdOf(w).padEnd(16)} proxy admin http://${admin}/stats/prometheus   trellis cert --admin ${admin}`);
+      if (admin) out(`   ${nodeIdOf(w).padEnd(16)} proxy admin http://${admin}/stats/prometheus   trellis config-dump --admin ${admin}`);
     }
     out(`Logs: ${logDir}. Ctrl-C stops everything.`);
     await untilStopped();
