@@ -21,7 +21,8 @@ Commands:
                      --base-port <n>    control plane ports n, n+2, n+4 (default 15010; 0 = any free)
                      --once             exit after the sample traffic instead of staying up
   control-plane    Run the control plane (xDS + CA) for a config directory.
-                     --config-dir <dir> (required)  --state-dir <dir> (default .trellis/control-plane)
+                     --config-dir <dir>, or --source kubernetes [--kubeconfig <file>] (watch a cluster)
+                     --state-dir <dir> (default .trellis/control-plane)
                      --xds <host:port> (127.0.0.1:15010)  --ca <host:port> (127.0.0.1:15012)
                      --admin <host:port> (127.0.0.1:15014)  --trust-domain <td> (cluster.local)
                      --default-mtls STRICT|PERMISSIVE (STRICT)
@@ -63,15 +64,20 @@ async function main(argv: string[]): Promise<number> {
         args: rest,
         options: {
           'config-dir': { type: 'string' }, 'state-dir': { type: 'string', default: '.trellis/control-plane' },
+          source: { type: 'string', default: 'files' }, kubeconfig: { type: 'string' },
           xds: { type: 'string', default: '127.0.0.1:15010' }, ca: { type: 'string', default: '127.0.0.1:15012' }, admin: { type: 'string', default: '127.0.0.1:15014' },
           'trust-domain': { type: 'string', default: 'cluster.local' }, 'default-mtls': { type: 'string', default: 'STRICT' },
         },
       });
-      if (!values['config-dir']) throw new UsageError('control-plane: --config-dir is required');
+      if (values.source !== 'files' && values.source !== 'kubernetes') throw new UsageError(`--source: "${values.source}" is not files or kubernetes`);
+      if (values.source === 'files' && !values['config-dir']) throw new UsageError('control-plane: --config-dir is required (or --source kubernetes)');
       const mtls = values['default-mtls'];
       if (mtls !== 'STRICT' && mtls !== 'PERMISSIVE') throw new UsageError(`--default-mtls: "${mtls}" is not STRICT or PERMISSIVE`);
       await runControlPlane({
-        configDir: path.resolve(values['config-dir']), stateDir: path.resolve(values['state-dir']!), xds: values.xds!, ca: values.ca!, admin: values.admin!,
+        ...(values.source === 'kubernetes'
+          ? { kubernetes: { ...(values.kubeconfig ? { kubeconfig: path.resolve(values.kubeconfig) } : {}) } }
+          : { configDir: path.resolve(values['config-dir']!) }),
+        stateDir: path.resolve(values['state-dir']!), xds: values.xds!, ca: values.ca!, admin: values.admin!,
         trustDomain: values['trust-domain']!, defaultMtls: mtls,
       });
       return 0;

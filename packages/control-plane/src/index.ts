@@ -7,7 +7,7 @@ export { decodeHttpRoute } from './kinds/http-route';
 export { decodeWafPolicy } from './kinds/waf-policy';
 export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } from './kinds/workload-entry';
 export { decodeDocument, supportedKinds } from './kinds/registry';
-export { FileSource, formatFileDiagnostic, type FileDiagnostic, type LoadResult } from './sources/file-source';
+export { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic, type LoadResult } from './sources/file-source';
 export { sidecarSnapshot, type MeshSettings } from './translate/sidecar';
 export * from './translate/names';
 export { ControlPlane, CONTROL_PLANE_IDENTITY, type ControlPlaneOptions, type ProxyBootstrap } from './server/control-plane';

@@ -2,7 +2,10 @@ import { ControlPlane } from '@trellis/control-plane';
 import { logLine, untilStopped } from '../output';
 
 export interface ControlPlaneCommand {
-  configDir: string;
+  /** A directory of YAML, or… */
+  configDir?: string;
+  /** …a cluster to watch. */
+  kubernetes?: { kubeconfig?: string };
   stateDir: string;
   xds: string;
   ca: string;
@@ -13,7 +16,8 @@ export interface ControlPlaneCommand {
 
 export async function startControlPlane(options: ControlPlaneCommand, log = logLine('control-plane')): Promise<ControlPlane> {
   const cp = new ControlPlane({
-    configDir: options.configDir,
+    ...(options.configDir ? { configDir: options.configDir } : {}),
+    ...(options.kubernetes ? { source: await kubeSource(options.kubernetes.kubeconfig) } : {}),
     stateDir: options.stateDir,
     xdsAddress: options.xds,
     caAddress: options.ca,
@@ -24,6 +28,12 @@ export async function startControlPlane(options: ControlPlaneCommand, log = logL
   });
   await cp.start();
   return cp;
+}
+
+/** Loaded only when asked for: the Kubernetes client library is large. */
+async function kubeSource(kubeconfig: string | undefined) {
+  const kube = await import('@trellis/kube');
+  return new kube.KubeSource({ kubeConfig: kube.kubeConfigFrom(kubeconfig) });
 }
 
 export async function runControlPlane(options: ControlPlaneCommand): Promise<void> {

@@ -6,7 +6,7 @@ import { CertificateRotator, addCertificateService, localCredentialSource, rotat
 import { CertificateAuthority, caDirectoryOf, initCaDir, joinPem, parseWorkloadId, saveCaToDir, type WorkloadIdentity } from '@trellis/pki';
 import { AdsServer, SnapshotCache, TypeUrl, type StreamAuthorizer } from '@trellis/xds';
 import type { MeshModel } from '../model/mesh';
-import { FileSource, formatFileDiagnostic, type FileDiagnostic } from '../sources/file-source';
+import { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic } from '../sources/file-source';
 import { nodeIdOf, spiffeId as spiffeIdOf } from '../translate/names';
 import type { MeshSettings } from '../translate/sidecar';
 import { mutualTlsServerCredentials } from './credentials';
@@ -29,7 +29,10 @@ export interface ProxyBootstrap {
 }
 
 export interface ControlPlaneOptions {
-  configDir: string;
+  /** A directory of YAML to read the mesh from; or give `source`. */
+  configDir?: string;
+  /** Where the mesh model comes from, e.g. a KubeSource; default a FileSource over `configDir`. */
+  source?: ConfigSource;
   /** CA material and workload tokens live here (created on first start). */
   stateDir: string;
   trustDomain?: string;
@@ -65,7 +68,7 @@ function listen(server: grpc.Server, address: string, credentials: grpc.ServerCr
 export class ControlPlane {
   readonly cache = new SnapshotCache();
   readonly ads: AdsServer;
-  private readonly source: FileSource;
+  private readonly source: ConfigSource;
   private pusher!: Pusher;
   private ca!: CertificateAuthority;
   private tokens!: WorkloadTokens;
@@ -84,7 +87,8 @@ export class ControlPlane {
   constructor(private readonly options: ControlPlaneOptions) {
     this.trustDomain = options.trustDomain ?? 'cluster.local';
     this.log = options.log ?? (() => undefined);
-    this.source = new FileSource(options.configDir);
+    if (!options.source && !options.configDir) throw new Error('ControlPlane: give a configDir or a source');
+    this.source = options.source ?? new FileSource(options.configDir!);
     this.ads = new AdsServer(this.cache, { controlPlaneId: 'trellis', authorize: this.authorize });
   }
 
@@ -110,7 +114,7 @@ export class ControlPlane {
       ...(ca.rootRotation ? { rootRotation: ca.rootRotation } : {}),
     });
     this.tokens = new WorkloadTokens(path.join(this.options.stateDir, 'tokens'), this.trustDomain);
-    this.applyLoad(this.source.load());
+    this.applyLoad(await this.source.start());
     this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }), this.options.endpointReadiness);
     this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id); });
     this.ads.on('ack', ({ nodeId, typeUrl }) => typeUrl === TypeUrl.RouteConfiguration && this.pusher.markReady(nodeId));
@@ -119,7 +123,6 @@ export class ControlPlane {
       this.applyLoad(result);
       this.pusher.update(this.model);
     });
-    this.source.watch();
 
     const self: WorkloadIdentity = { trustDomain: this.trustDomain, ...CONTROL_PLANE_IDENTITY };
     this.rotator = new CertificateRotator(localCredentialSource(this.ca, self));
@@ -188,6 +191,11 @@ export class ControlPlane {
     this.xdsServer.forceShutdown();
     this.caServer.forceShutdown();
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+  }
+
+  /** The mesh as the control plane currently sees it. */
+  get meshModel(): MeshModel {
+    return this.model;
   }
 
   proxyStatus() {

@@ -22,6 +22,17 @@ export interface LoadResult {
   diagnostics: FileDiagnostic[];
 }
 
+/**
+ * Where the mesh model comes from: a directory of YAML (FileSource) or a cluster's
+ * API server (KubeSource in @trellis/kube). start() gives the first model; every
+ * later model arrives as `change`.
+ */
+export interface ConfigSource {
+  start(): LoadResult | Promise<LoadResult>;
+  on(event: 'change', listener: (result: LoadResult) => void): unknown;
+  close(): void;
+}
+
 interface Keyed {
   key: string;
   /** `Kind namespace/name`, for messages. */
@@ -68,7 +79,7 @@ function rawKey(document: unknown, collection: string, defaultNamespace: string)
  * (file, line, object, field) and — if an earlier version of that object was good —
  * the earlier version stays in force, so the rest of the mesh keeps working.
  */
-export class FileSource extends EventEmitter<{ change: [LoadResult] }> {
+export class FileSource extends EventEmitter<{ change: [LoadResult] }> implements ConfigSource {
   private lastGood = new Map<string, Keyed>();
   private watcher: fs.FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -159,6 +170,13 @@ export class FileSource extends EventEmitter<{ change: [LoadResult] }> {
       }
     }
     return out;
+  }
+
+  /** The first load, then reloads on every change (the `ConfigSource` contract). */
+  start(): LoadResult {
+    const first = this.load();
+    this.watch();
+    return first;
   }
 
   /** Reload on every change under the directory (debounced), emitting `change` with the new model. */

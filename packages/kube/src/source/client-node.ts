@@ -7,3 +7,15 @@ import type * as ClientNode from '@kubernetes/client-node' with { 'resolution-mo
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const k8s = require('@kubernetes/client-node') as typeof ClientNode;
+
+/**
+ * Credentials for the API server: the pod's own ServiceAccount when running in a
+ * cluster, else the given kubeconfig file, else kubectl's default.
+ */
+export function kubeConfigFrom(file?: string): ClientNode.KubeConfig {
+  const config = new k8s.KubeConfig();
+  if (file) config.loadFromFile(file);
+  else if (process.env['KUBERNETES_SERVICE_HOST']) config.loadFromCluster();
+  else config.loadFromDefault();
+  return config;
+}
