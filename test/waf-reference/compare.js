@@ -19,7 +19,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { detect, rulesFileText } = require('./nginx-modsecurity');
-const { ROOT, loadWaf, loadSuite, stageRequest, judge, targetRule, pct } = require('./ftw-cases');
+const { ROOT, loadWaf, loadSuite, stageRequest, runStages, pct } = require('./ftw-cases');
 const { parseArgs, setupDirectives, runReferenceSuite, summarize } = require('./run-crs-regression');
 
 /** Compiles the Trellis side: the reference's own rules file, or Trellis's crsDirectives(). */
@@ -45,31 +45,15 @@ function trellisWaf(args) {
 
 /** One case through Trellis in-process; the same record shape as the reference runner's. */
 function runTrellisCase(ftw, waf, test, wireOptions) {
-  const stages = [];
-  for (const stage of test.stages) {
+  return runStages(test, (stage) => {
     const { request } = stageRequest(stage.input, wireOptions);
-    let outcome;
     try {
       const { log, status } = ftw.runRequest(waf, request);
-      outcome = { status, log };
+      return { status, log, ids: [...new Set([...log.matchAll(/\[id "(\d+)"\]/g)].map((m) => m[1]))] };
     } catch (e) {
-      outcome = { status: 0, log: '', error: `engine threw: ${e && e.message}` };
+      return { status: 0, log: '', error: `engine threw: ${e && e.message}`, ids: [] };
     }
-    const verdict = judge(stage.output, outcome);
-    stages.push({ status: outcome.status, error: outcome.error, ids: [...new Set([...outcome.log.matchAll(/\[id "(\d+)"\]/g)].map((m) => m[1]))], ...verdict });
-    if (!verdict.passed) break;
-  }
-  const failed = stages.find((s) => !s.passed);
-  return {
-    title: test.title,
-    family: test.family,
-    rule: targetRule(test),
-    passed: !failed,
-    reason: failed?.reason,
-    status: stages[stages.length - 1]?.status,
-    error: stages[stages.length - 1]?.error,
-    ids: stages.flatMap((s) => s.ids),
-  };
+  });
 }
 
 async function main() {
@@ -96,7 +80,8 @@ async function main() {
   const loadSeconds = (Date.now() - t0) / 1000;
   const byTitle = new Map(families.flatMap((f) => f.tests).map((t) => [t.title, t]));
   const t1 = Date.now();
-  const trellis = modsec.map((m) => runTrellisCase(ftw, waf, byTitle.get(m.title), args.wire));
+  const trellis = [];
+  for (const m of modsec) trellis.push(await runTrellisCase(ftw, waf, byTitle.get(m.title), args.wire));
   const runSeconds = (Date.now() - t1) / 1000;
   console.log(`Trellis (${config}): ${waf.ruleCount} rules compiled in ${loadSeconds.toFixed(1)} s, suite run in ${runSeconds.toFixed(1)} s` + (warnings.length ? `, ${warnings.length} warnings:\n  ${warnings.join('\n  ')}` : ''));
 

@@ -162,4 +162,31 @@ function pct(passed, total) {
   return `${((100 * passed) / (total || 1)).toFixed(1)}%`;
 }
 
-module.exports = { ROOT, DEFAULT_SUITE, loadWaf, loadYaml, loadSuite, stageRequest, judge, targetRule, pct };
+/**
+ * Runs a case's stages in order through `send(stage)` (which returns {status, log, error,
+ * ids}), stopping at the first failing stage, and returns the record both runners write.
+ */
+async function runStages(test, send) {
+  const stages = [];
+  for (const stage of test.stages) {
+    const outcome = await send(stage);
+    const verdict = judge(stage.output, outcome);
+    stages.push({ status: outcome.status, error: outcome.error, ids: outcome.ids, ...verdict });
+    if (!verdict.passed) break;
+  }
+  const failed = stages.find((s) => !s.passed);
+  const last = stages[stages.length - 1];
+  return {
+    title: test.title,
+    family: test.family,
+    rule: targetRule(test),
+    disabled: test.disabled || undefined,
+    passed: !failed,
+    reason: failed?.reason,
+    status: last?.status,
+    error: last?.error,
+    ids: stages.flatMap((s) => s.ids),
+  };
+}
+
+module.exports = { ROOT, DEFAULT_SUITE, loadWaf, loadYaml, loadSuite, stageRequest, judge, targetRule, runStages, pct };

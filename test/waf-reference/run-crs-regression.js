@@ -25,7 +25,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { startReference } = require('./nginx-modsecurity');
-const { ROOT, DEFAULT_SUITE, loadWaf, loadSuite, stageRequest, judge, targetRule, pct } = require('./ftw-cases');
+const { ROOT, DEFAULT_SUITE, loadWaf, loadSuite, stageRequest, runStages, pct } = require('./ftw-cases');
 
 function parseArgs(argv) {
   const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
@@ -51,28 +51,12 @@ function setupDirectives(args) {
 }
 
 /** Runs one case against a started reference; returns a result record. */
-async function runCase(ref, test) {
-  const stages = [];
-  for (const stage of test.stages) {
+function runCase(ref, test) {
+  return runStages(test, async (stage) => {
     const { wire } = stageRequest(stage.input, ref.wireOptions);
     const br = await ref.bracket(() => ref.send(wire, { timeoutMs: 3000 }));
-    const outcome = { status: br.result.status, log: br.log, error: br.result.error };
-    const verdict = judge(stage.output, outcome);
-    stages.push({ status: outcome.status, error: outcome.error, ids: br.ids, ...verdict });
-    if (!verdict.passed) break;
-  }
-  const failed = stages.find((s) => !s.passed);
-  return {
-    title: test.title,
-    family: test.family,
-    rule: targetRule(test),
-    disabled: test.disabled || undefined,
-    passed: !failed,
-    reason: failed?.reason,
-    status: stages[stages.length - 1]?.status,
-    error: stages[stages.length - 1]?.error,
-    ids: stages.flatMap((s) => s.ids),
-  };
+    return { status: br.result.status, log: br.log, error: br.result.error, ids: br.ids };
+  });
 }
 
 /** Runs the selected cases against nginx + ModSecurity; returns { families, results, meta }. */
