@@ -1,4 +1,5 @@
-import { ResourceValidationError } from '../client/resource-type';
+import { unpackAny } from '../any';
+import { ResourceValidationError, type ResourceType } from '../client/resource-type';
 import type { ConfigSource } from './envoy-types';
 
 /** Small assertion helpers shared by the validators: each names the resource and the field. */
@@ -29,4 +30,26 @@ export class FieldChecker {
   adsSource(source: ConfigSource | null | undefined, field: string): void {
     this.require(source && (source.ads || source.self), field, 'only ads or self config sources are supported');
   }
+}
+
+/**
+ * A validator for one resource type: decode the `Any`, name the resource in every
+ * error (`Cluster "x": …`), require its name, then run the type's own checks.
+ */
+export function defineResourceType<M extends object, T = M>(
+  typeUrl: string,
+  nameField: keyof M & string,
+  validate: (message: M, check: FieldChecker) => T,
+): ResourceType<T> {
+  const kind = typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
+  return {
+    typeUrl,
+    decode(any) {
+      const message = unpackAny<M>(any);
+      const name = message[nameField] as string;
+      const check = new FieldChecker(`${kind} "${name}"`);
+      check.require(name, nameField, 'must not be empty');
+      return { name, value: validate(message, check) };
+    },
+  };
 }

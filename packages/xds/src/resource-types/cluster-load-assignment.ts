@@ -1,7 +1,5 @@
-import { unpackAny } from '../any';
-import type { ResourceType } from '../client/resource-type';
 import { TypeUrl } from '../type-urls';
-import { FieldChecker } from './check';
+import { defineResourceType, FieldChecker } from './check';
 import type { ClusterLoadAssignment } from './envoy-types';
 
 export function checkLoadAssignment(check: FieldChecker, assignment: ClusterLoadAssignment, prefix = ''): void {
@@ -18,13 +16,7 @@ export function checkLoadAssignment(check: FieldChecker, assignment: ClusterLoad
   });
 }
 
-export const clusterLoadAssignmentResourceType: ResourceType<ClusterLoadAssignment> = {
-  typeUrl: TypeUrl.ClusterLoadAssignment,
-  decode(any) {
-    const assignment = unpackAny<ClusterLoadAssignment>(any);
-    const check = new FieldChecker(`ClusterLoadAssignment "${assignment.cluster_name}"`);
-    check.require(assignment.cluster_name, 'cluster_name', 'must not be empty');
-    checkLoadAssignment(check, assignment);
-    return { name: assignment.cluster_name, value: assignment };
-  },
-};
+export const clusterLoadAssignmentResourceType = defineResourceType<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment, 'cluster_name', (assignment, check) => {
+  checkLoadAssignment(check, assignment);
+  return assignment;
+});

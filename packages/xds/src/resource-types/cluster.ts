@@ -1,24 +1,16 @@
-import { unpackAny } from '../any';
-import type { ResourceType } from '../client/resource-type';
 import { TypeUrl } from '../type-urls';
-import { FieldChecker } from './check';
+import { defineResourceType } from './check';
 import type { Cluster } from './envoy-types';
 import { checkLoadAssignment } from './cluster-load-assignment';
 
-export const clusterResourceType: ResourceType<Cluster> = {
-  typeUrl: TypeUrl.Cluster,
-  decode(any) {
-    const cluster = unpackAny<Cluster>(any);
-    const check = new FieldChecker(`Cluster "${cluster.name}"`);
-    check.require(cluster.name, 'name', 'must not be empty');
-    check.require(cluster.cluster_discovery_type !== 'cluster_type', 'cluster_type', 'custom cluster types are not supported');
-    if (cluster.type === 'EDS') {
-      check.adsSource(cluster.eds_cluster_config?.eds_config, 'eds_cluster_config.eds_config');
-    } else {
-      check.require(cluster.type === 'STATIC' || cluster.type === 'STRICT_DNS' || cluster.type === 'LOGICAL_DNS', 'type', `${cluster.type} clusters are not supported`);
-      check.require(cluster.load_assignment, 'load_assignment', `a ${cluster.type} cluster needs its endpoints inline`);
-      checkLoadAssignment(check, cluster.load_assignment!, 'load_assignment.');
-    }
-    return { name: cluster.name, value: cluster };
-  },
-};
+export const clusterResourceType = defineResourceType<Cluster>(TypeUrl.Cluster, 'name', (cluster, check) => {
+  check.require(cluster.cluster_discovery_type !== 'cluster_type', 'cluster_type', 'custom cluster types are not supported');
+  if (cluster.type === 'EDS') {
+    check.adsSource(cluster.eds_cluster_config?.eds_config, 'eds_cluster_config.eds_config');
+  } else {
+    check.require(cluster.type === 'STATIC' || cluster.type === 'STRICT_DNS' || cluster.type === 'LOGICAL_DNS', 'type', `${cluster.type} clusters are not supported`);
+    check.require(cluster.load_assignment, 'load_assignment', `a ${cluster.type} cluster needs its endpoints inline`);
+    checkLoadAssignment(check, cluster.load_assignment!, 'load_assignment.');
+  }
+  return cluster;
+});

@@ -1,7 +1,6 @@
 import { unpackAny } from '../any';
-import type { ResourceType } from '../client/resource-type';
 import { TypeUrl } from '../type-urls';
-import { FieldChecker } from './check';
+import { defineResourceType, FieldChecker } from './check';
 import type { FilterChain, HttpConnectionManager, Listener } from './envoy-types';
 
 export const HTTP_CONNECTION_MANAGER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -44,31 +43,25 @@ function checkChain(check: FieldChecker, chain: FilterChain, field: string, hcms
   });
 }
 
-export const listenerResourceType: ResourceType<ValidatedListener> = {
-  typeUrl: TypeUrl.Listener,
-  decode(any) {
-    const listener = unpackAny<Listener>(any);
-    const check = new FieldChecker(`Listener "${listener.name}"`);
-    check.require(listener.name, 'name', 'must not be empty');
-    const httpConnectionManagers = new Map<number, HttpConnectionManager>();
-    if (listener.api_listener?.api_listener) {
-      const inner = listener.api_listener.api_listener;
-      check.require(inner.type_url === HTTP_CONNECTION_MANAGER_TYPE, 'api_listener.api_listener', `unsupported type ${inner.type_url}`);
-      httpConnectionManagers.set(-1, checkHcm(check, inner, 'api_listener.api_listener'));
-      return { name: listener.name, value: { listener, httpConnectionManagers } };
-    }
-    const socket = listener.address?.socket_address;
-    check.require(socket, 'address.socket_address', 'a listener needs a socket address or an api_listener');
-    check.port(socket!.port_value, 'address.socket_address.port_value');
-    check.require(listener.filter_chains.length > 0 || listener.default_filter_chain, 'filter_chains', 'a listener needs at least one filter chain');
-    const matches = new Set<string>();
-    listener.filter_chains.forEach((chain, i) => {
-      const key = JSON.stringify(chain.filter_chain_match ?? {});
-      check.require(!matches.has(key), `filter_chains[${i}].filter_chain_match`, 'duplicates an earlier chain\'s match');
-      matches.add(key);
-      checkChain(check, chain, `filter_chains[${i}]`, httpConnectionManagers, i);
-    });
-    if (listener.default_filter_chain) checkChain(check, listener.default_filter_chain, 'default_filter_chain', httpConnectionManagers, -2);
-    return { name: listener.name, value: { listener, httpConnectionManagers } };
-  },
-};
+export const listenerResourceType = defineResourceType<Listener, ValidatedListener>(TypeUrl.Listener, 'name', (listener, check) => {
+  const httpConnectionManagers = new Map<number, HttpConnectionManager>();
+  if (listener.api_listener?.api_listener) {
+    const inner = listener.api_listener.api_listener;
+    check.require(inner.type_url === HTTP_CONNECTION_MANAGER_TYPE, 'api_listener.api_listener', `unsupported type ${inner.type_url}`);
+    httpConnectionManagers.set(-1, checkHcm(check, inner, 'api_listener.api_listener'));
+    return { listener, httpConnectionManagers };
+  }
+  const socket = listener.address?.socket_address;
+  check.require(socket, 'address.socket_address', 'a listener needs a socket address or an api_listener');
+  check.port(socket!.port_value, 'address.socket_address.port_value');
+  check.require(listener.filter_chains.length > 0 || listener.default_filter_chain, 'filter_chains', 'a listener needs at least one filter chain');
+  const matches = new Set<string>();
+  listener.filter_chains.forEach((chain, i) => {
+    const key = JSON.stringify(chain.filter_chain_match ?? {});
+    check.require(!matches.has(key), `filter_chains[${i}].filter_chain_match`, 'duplicates an earlier chain\'s match');
+    matches.add(key);
+    checkChain(check, chain, `filter_chains[${i}]`, httpConnectionManagers, i);
+  });
+  if (listener.default_filter_chain) checkChain(check, listener.default_filter_chain, 'default_filter_chain', httpConnectionManagers, -2);
+  return { listener, httpConnectionManagers };
+});

@@ -1,7 +1,5 @@
-import { unpackAny } from '../any';
-import type { ResourceType } from '../client/resource-type';
 import { TypeUrl } from '../type-urls';
-import { FieldChecker } from './check';
+import { defineResourceType, FieldChecker } from './check';
 import type { RouteConfiguration } from './envoy-types';
 
 export function checkRouteConfiguration(check: FieldChecker, config: RouteConfiguration, prefix = ''): void {
@@ -33,13 +31,7 @@ export function checkRouteConfiguration(check: FieldChecker, config: RouteConfig
   });
 }
 
-export const routeConfigurationResourceType: ResourceType<RouteConfiguration> = {
-  typeUrl: TypeUrl.RouteConfiguration,
-  decode(any) {
-    const config = unpackAny<RouteConfiguration>(any);
-    const check = new FieldChecker(`RouteConfiguration "${config.name}"`);
-    check.require(config.name, 'name', 'must not be empty');
-    checkRouteConfiguration(check, config);
-    return { name: config.name, value: config };
-  },
-};
+export const routeConfigurationResourceType = defineResourceType<RouteConfiguration>(TypeUrl.RouteConfiguration, 'name', (config, check) => {
+  checkRouteConfiguration(check, config);
+  return config;
+});

@@ -1,7 +1,5 @@
-import { unpackAny } from '../any';
-import type { ResourceType } from '../client/resource-type';
 import { TypeUrl } from '../type-urls';
-import { FieldChecker } from './check';
+import { defineResourceType, FieldChecker } from './check';
 import type { DataSource, Secret } from './envoy-types';
 
 /** PEM text of an inline data source. Files are refused: a pushed path names nothing on this host. */
@@ -12,19 +10,13 @@ export function inlinePem(check: FieldChecker, source: DataSource | null | undef
   return text;
 }
 
-export const secretResourceType: ResourceType<Secret> = {
-  typeUrl: TypeUrl.Secret,
-  decode(any) {
-    const secret = unpackAny<Secret>(any);
-    const check = new FieldChecker(`Secret "${secret.name}"`);
-    check.require(secret.name, 'name', 'must not be empty');
-    if (secret.type === 'tls_certificate') {
-      inlinePem(check, secret.tls_certificate?.certificate_chain, 'tls_certificate.certificate_chain');
-      inlinePem(check, secret.tls_certificate?.private_key, 'tls_certificate.private_key');
-    } else {
-      check.require(secret.type === 'validation_context', 'type', 'needs tls_certificate or validation_context');
-      inlinePem(check, secret.validation_context?.trusted_ca, 'validation_context.trusted_ca');
-    }
-    return { name: secret.name, value: secret };
-  },
-};
+export const secretResourceType = defineResourceType<Secret>(TypeUrl.Secret, 'name', (secret, check) => {
+  if (secret.type === 'tls_certificate') {
+    inlinePem(check, secret.tls_certificate?.certificate_chain, 'tls_certificate.certificate_chain');
+    inlinePem(check, secret.tls_certificate?.private_key, 'tls_certificate.private_key');
+  } else {
+    check.require(secret.type === 'validation_context', 'type', 'needs tls_certificate or validation_context');
+    inlinePem(check, secret.validation_context?.trusted_ca, 'validation_context.trusted_ca');
+  }
+  return secret;
+});
