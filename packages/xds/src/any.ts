@@ -8,15 +8,9 @@ export interface AnyMessage {
   value: Buffer;
 }
 
-const TYPE_URL_PREFIX = 'type.googleapis.com/';
-
 export function messageNameOf(typeUrl: string): string {
   const slash = typeUrl.lastIndexOf('/');
   return slash === -1 ? typeUrl : typeUrl.slice(slash + 1);
-}
-
-export function typeUrlOf(messageName: string): string {
-  return TYPE_URL_PREFIX + messageName;
 }
 
 /**

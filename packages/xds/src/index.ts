@@ -1,5 +1,5 @@
 export { TypeUrl, PUSH_ORDER, isFullStateType, shortTypeName, type ResourceTypeUrl } from './type-urls';
-export { packAny, unpackAny, contentVersion, typeUrlOf, messageNameOf, type AnyMessage } from './any';
+export { packAny, unpackAny, contentVersion, messageNameOf, type AnyMessage } from './any';
 export { envoyRoot, lookupType, protoIncludeDirs, TRELLIS_PROTO_DIR } from './protos';
 export { jsonToStruct, structToJson } from './struct';
 export type * from './cache/cache';
