@@ -19,14 +19,14 @@ export interface MeshSettings {
   trustBundlePem: string;
 }
 
-const isHttp = (protocol: PortProtocol) => protocol !== 'tcp';
+export const isHttp = (protocol: PortProtocol) => protocol !== 'tcp';
 
 function http2Options(): object {
   return { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': EnvoyType.HttpProtocolOptions, explicit_http_config: { http2_protocol_options: {} } } };
 }
 
 /** The services whose ports a workload serves, with the workload port each maps to. */
-function inboundPorts(model: MeshModel, workload: Workload): Map<number, PortProtocol> {
+export function inboundPorts(model: MeshModel, workload: Workload): Map<number, PortProtocol> {
   const ports = new Map<number, PortProtocol>();
   for (const service of servicesIn(model, workload.namespace)) {
     if (!selects(service.selector, workload.labels)) continue;
@@ -221,6 +221,20 @@ function upstreamTls(service: Service, port: ServicePort, backends: Workload[], 
   };
 }
 
+/** A service port's serving endpoints; sidecars and proxyless clients reach the same addresses, so they share it. */
+export function outboundEndpoints(service: Service, port: ServicePort, serving: Workload[], memo: ResourceMemo): Resource {
+  const name = outboundClusterName(service, port);
+  return memo.get(TypeUrl.ClusterLoadAssignment, name, () => ({
+    cluster_name: name,
+    endpoints: [{
+      lb_endpoints: serving.flatMap((w) => {
+        const target = workloadPort(w, port);
+        return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
+      }),
+    }],
+  }), { inputs: [service, ...serving] });
+}
+
 /** Whether a workload can take mesh traffic now (its proxy is up); endpoints that cannot are left out. */
 export type Readiness = (workload: Workload) => boolean;
 
@@ -241,15 +255,7 @@ function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSett
         // HTTP/1.1 requests on pooled HTTP/1.1 connections: cheaper in Node, see packages/proxy/bench).
         typed_extension_protocol_options: http2Options(),
       }), { inputs: [service, settings.trustDomain, ...backends] }));
-      endpoints.push(memo.get(TypeUrl.ClusterLoadAssignment, name, () => ({
-        cluster_name: name,
-        endpoints: [{
-          lb_endpoints: serving.flatMap((w) => {
-            const target = workloadPort(w, port);
-            return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
-          }),
-        }],
-      }), { inputs: [service, ...serving] }));
+      endpoints.push(outboundEndpoints(service, port, serving, memo));
     }
   }
   const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), { scope });
