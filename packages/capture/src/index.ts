@@ -1,1 +1,3 @@
-export {};
+export { CHAINS, DEFAULT_CAPTURE, captureRules, cleanupRules, type CaptureOptions, type IpFamily } from './rules';
+export { applyCapture, removeCapture } from './apply';
+export { OriginalDestinationError, originalDestination, type OriginalDestination } from './original-destination';

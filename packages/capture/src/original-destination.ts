@@ -1,0 +1,70 @@
+// Where a redirected connection was going before iptables REDIRECTed it to the proxy:
+// Linux keeps it in conntrack and answers getsockopt(SO_ORIGINAL_DST). Node has no API
+// for it, so we call libc through koffi (prebuilt, no compiler needed).
+import { createRequire } from 'node:module';
+import type * as net from 'node:net';
+import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
+
+// koffi ships its types as an ES module but loads as CommonJS too: take the types from one, the code from the other.
+const koffi = createRequire(__filename)('koffi') as typeof Koffi;
+
+const SOL_IP = 0;
+const SOL_IPV6 = 41;
+/** SO_ORIGINAL_DST and IP6T_SO_ORIGINAL_DST share the number 80. */
+const SO_ORIGINAL_DST = 80;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCKADDR_IN6_SIZE = 28;
+
+export interface OriginalDestination {
+  address: string;
+  port: number;
+}
+
+export class OriginalDestinationError extends Error {}
+
+type GetSockOpt = (fd: number, level: number, name: number, buf: Buffer, len: number[]) => number;
+let getsockopt: GetSockOpt | undefined;
+
+function libcGetsockopt(): GetSockOpt {
+  if (!getsockopt) {
+    if (process.platform !== 'linux') throw new OriginalDestinationError(`the original destination needs Linux (SO_ORIGINAL_DST), not ${process.platform}`);
+    const libc = koffi.load('libc.so.6');
+    getsockopt = libc.func('int getsockopt(int, int, int, _Out_ uint8_t *buf, _Inout_ uint32_t *len)') as GetSockOpt;
+  }
+  return getsockopt;
+}
+
+function decode(buf: Buffer): OriginalDestination {
+  const family = buf.readUInt16LE(0);
+  const port = buf.readUInt16BE(2);
+  if (family === AF_INET) return { address: [...buf.subarray(4, 8)].join('.'), port };
+  if (family === AF_INET6) {
+    // Uncompressed (0:0:…:1): every consumer (connect, net.BlockList) takes it as it is.
+    const groups = Array.from({ length: 8 }, (_, i) => buf.readUInt16BE(8 + i * 2).toString(16));
+    return { address: groups.join(':'), port };
+  }
+  throw new OriginalDestinationError(`getsockopt(SO_ORIGINAL_DST) returned address family ${family}`);
+}
+
+/**
+ * The destination a connection was addressed to before it was redirected to us. Throws
+ * OriginalDestinationError when there is none (the connection was not redirected, or the
+ * platform cannot tell), naming why.
+ */
+export function originalDestination(socket: net.Socket): OriginalDestination {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) throw new OriginalDestinationError('the socket has no file descriptor (closed, or not a TCP socket)');
+  const call = libcGetsockopt();
+  // An IPv6 socket may carry an IPv4 connection (v4-mapped): its conntrack entry is IPv4.
+  const levels = socket.localFamily === 'IPv6' ? [SOL_IPV6, SOL_IP] : [SOL_IP];
+  let errno = 0;
+  for (const level of levels) {
+    const buf = Buffer.alloc(SOCKADDR_IN6_SIZE);
+    const len = [buf.length];
+    if (call(fd, level, SO_ORIGINAL_DST, buf, len) === 0) return decode(buf);
+    errno = koffi.errno();
+  }
+  const reason = errno === koffi.os.errno.ENOENT ? 'the connection was not redirected (no NAT entry)' : `errno ${errno}`;
+  throw new OriginalDestinationError(`no original destination for ${socket.localAddress}:${socket.localPort}: ${reason}`);
+}
