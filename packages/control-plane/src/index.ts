@@ -9,6 +9,9 @@ export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } f
 export { decodeDocument, supportedKinds } from './kinds/registry';
 export { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic, type LoadResult } from './sources/file-source';
 export { sidecarSnapshot, type MeshSettings } from './translate/sidecar';
+export {
+  isProxylessNode, proxylessServerListenerName, proxylessSnapshot, proxylessTargetNames, PROXYLESS_CERT_PROVIDER, PROXYLESS_SERVER_LISTENER_TEMPLATE,
+} from './translate/proxyless';
 export * from './translate/names';
 export { ControlPlane, CONTROL_PLANE_IDENTITY, type ControlPlaneOptions, type ProxyBootstrap } from './server/control-plane';
 export { formatProxyStatus, proxyStatus, type ProxyStatus, type ProxyTypeStatus, type SyncState } from './server/status';

@@ -4,10 +4,11 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials } from '@trellis/identity';
 import { CertificateAuthority, caDirectoryOf, initCaDir, joinPem, parseWorkloadId, saveCaToDir, type WorkloadIdentity } from '@trellis/pki';
-import { AdsServer, SnapshotCache, TypeUrl, type StreamAuthorizer } from '@trellis/xds';
+import { AdsServer, SnapshotCache, type StreamAuthorizer } from '@trellis/xds';
 import type { MeshModel } from '../model/mesh';
 import { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic } from '../sources/file-source';
 import { nodeIdOf, spiffeId as spiffeIdOf } from '../translate/names';
+import { isProxylessNode } from '../translate/proxyless';
 import type { MeshSettings } from '../translate/sidecar';
 import { mutualTlsServerCredentials } from './credentials';
 import { Pusher, type PushReport } from './pusher';
@@ -116,8 +117,8 @@ export class ControlPlane {
     this.tokens = new WorkloadTokens(path.join(this.options.stateDir, 'tokens'), this.trustDomain);
     this.applyLoad(await this.source.start());
     this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }), this.options.endpointReadiness);
-    this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id); });
-    this.ads.on('ack', ({ nodeId, typeUrl }) => typeUrl === TypeUrl.RouteConfiguration && this.pusher.markReady(nodeId));
+    this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id, isProxylessNode(s.node.metadata) ? 'proxyless' : 'sidecar'); });
+    this.ads.on('ack', ({ nodeId, typeUrl }) => typeUrl === this.pusher.readinessType(nodeId) && this.pusher.markReady(nodeId));
     this.ads.on('stream-close', (s) => { this.log('proxy disconnected', { node: s.node.id }); this.pusher.disconnect(s.node.id); });
     this.source.on('change', (result) => {
       this.applyLoad(result);
