@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { authzCheck, formatAuthzAnswers } from './commands/authz-check';
+import { CAPTURE_INIT_HELP, runCaptureInit } from './commands/capture-init';
 import { proxyCertificates } from './commands/cert';
 import { runControlPlane } from './commands/control-plane';
 import { runMeshDemo } from './commands/demo';
@@ -43,7 +44,7 @@ Commands:
   cert             Show a proxy's certificates: chain, SPIFFE ID, expiry; its trust bundle.
                      --admin <host:port> (the proxy's admin address, required)
   validate <dir>   Check a config directory offline; exit 1 on errors.
-  proxyless-demo   Our xDS server steering a proxyless @grpc/grpc-js-xds client.
+${CAPTURE_INIT_HELP}  proxyless-demo   Our xDS server steering a proxyless @grpc/grpc-js-xds client.
                      --port <n> (ADS port, default 15010; 0 = any free)  --once
   install          Print the Kubernetes install manifest (CRDs, RBAC, control plane, webhook).
                      --namespace trellis-system  --hub <registry>  --tag <tag>  --replicas 2
@@ -173,6 +174,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(report);
       return ok ? 0 : 1;
     }
+    case 'capture-init':
+      process.stdout.write(runCaptureInit(rest));
+      return 0;
     case 'proxyless-demo': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string', default: '15010' }, once: { type: 'boolean', default: false } } });
       await runXdsDemo({ port: portOption('--port', values.port!), once: values.once ?? false, log: (line) => console.log(line) });
