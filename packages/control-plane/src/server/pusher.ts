@@ -1,7 +1,8 @@
-import type { SnapshotCache, Snapshot } from '@trellis/xds';
+import { TypeUrl, type SnapshotCache, type Snapshot } from '@trellis/xds';
 import type { MeshModel, Workload } from '../model/mesh';
 import { nodeIdOf } from '../translate/names';
 import { ResourceMemo } from '../translate/memo';
+import { proxylessSnapshot } from '../translate/proxyless';
 import { sidecarSnapshot, type MeshSettings } from '../translate/sidecar';
 
 export interface PushTiming {
@@ -25,6 +26,8 @@ export interface PushReport {
 export class Pusher {
   private model: MeshModel;
   private readonly connected = new Set<string>();
+  /** Connected nodes that are proxyless gRPC workloads: they get the proxyless form of their config. */
+  private readonly proxyless = new Set<string>();
   /** Proxies that have accepted their listeners: only their workloads are offered as endpoints. */
   private readonly ready = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -52,10 +55,17 @@ export class Pusher {
     return this.byNode.get(nodeId);
   }
 
-  /** A proxy connected: give it its snapshot now, not at the next change. */
-  connect(nodeId: string): void {
+  /** A proxy (or a proxyless gRPC workload) connected: give it its snapshot now, not at the next change. */
+  connect(nodeId: string, form: 'sidecar' | 'proxyless' = 'sidecar'): void {
     this.connected.add(nodeId);
+    if (form === 'proxyless') this.proxyless.add(nodeId);
+    else this.proxyless.delete(nodeId);
     this.pushTo(nodeId);
+  }
+
+  /** The ACK after which a node can take traffic: a sidecar's routes, a proxyless server's listeners. */
+  readinessType(nodeId: string): string {
+    return this.proxyless.has(nodeId) ? TypeUrl.Listener : TypeUrl.RouteConfiguration;
   }
 
   /** The proxy accepted its listeners: start sending it traffic. */
@@ -67,6 +77,7 @@ export class Pusher {
 
   disconnect(nodeId: string): void {
     this.connected.delete(nodeId);
+    this.proxyless.delete(nodeId);
     if (this.ready.delete(nodeId)) this.schedule();
   }
 
@@ -90,7 +101,8 @@ export class Pusher {
     const workload = this.workloadOf(nodeId);
     if (!workload) return undefined;
     const ready = this.endpointReadiness === 'always' ? () => true : (w: Workload) => this.ready.has(nodeIdOf(w));
-    return sidecarSnapshot(this.model, workload, this.settings, ready, this.memo, this.cache.getSnapshot(nodeId));
+    const build = this.proxyless.has(nodeId) ? proxylessSnapshot : sidecarSnapshot;
+    return build(this.model, workload, this.settings, ready, this.memo, this.cache.getSnapshot(nodeId));
   }
 
   close(): void {
