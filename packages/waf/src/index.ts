@@ -5,3 +5,5 @@ export { pcreToRe2, UnsupportedPcreError } from './regex/pcre-to-re2';
 export * as ftw from './ftw';
 export { crsDirectives, CRS_REGRESSION_SETUP, DEBIAN_CRS, type CrsOptions } from './crs';
 export { TRELLIS_DEFAULT_PROFILE } from './profiles/trellis-default';
+export { WafWorkerPool, WorkerPoolError, type WorkerPoolOptions } from './isolation/pool';
+export { evaluateBuffered, type BufferedRequest, type Verdict } from './isolation/buffered';

@@ -15,7 +15,11 @@ export interface EngineConfig {
   ruleEngine: RuleEngineMode;
   requestBodyAccess: boolean;
   requestBodyLimit: number;
-  requestBodyNoFilesLimit: number;
+  /**
+   * Bytes of body outside file uploads; enforced only when configured, as libmodsecurity v3
+   * (our reference) parses SecRequestBodyNoFilesLimit but never applies it.
+   */
+  requestBodyNoFilesLimit: number | undefined;
   requestBodyLimitAction: 'Reject' | 'ProcessPartial';
   responseBodyAccess: boolean;
   responseBodyLimit: number;
@@ -30,7 +34,7 @@ export function defaultConfig(): EngineConfig {
     ruleEngine: 'On',
     requestBodyAccess: false,
     requestBodyLimit: 13107200,
-    requestBodyNoFilesLimit: 131072,
+    requestBodyNoFilesLimit: undefined,
     requestBodyLimitAction: 'Reject',
     responseBodyAccess: false,
     responseBodyLimit: 524288,

@@ -21,6 +21,8 @@ export interface Interruption {
   readonly ruleId: number;
   readonly action: 'deny' | 'drop' | 'redirect';
   readonly url?: string;
+  /** Why the engine itself stopped the request when no rule did (ruleId 0): a body limit. */
+  readonly reason?: string;
 }
 
 export interface MatchedRule {
@@ -224,18 +226,34 @@ export class Transaction implements OperatorContext, ValueVisitor {
     return this.runPhase(1);
   }
 
+  /**
+   * Buffers body bytes up to SecRequestBodyLimit. Past it, INBOUND_DATA_ERROR is set and only
+   * the first SecRequestBodyLimit bytes are kept; `Reject` with the engine On interrupts with
+   * 413 (ModSecurity v2 and Coraza's status; v3 answers 403, less clear to a client).
+   */
   appendRequestBody(chunk: string | Buffer | Uint8Array): Interruption | null {
     const buf = typeof chunk === 'string' ? Buffer.from(toByteString(chunk), 'latin1') : Buffer.from(chunk);
+    const room = this.requestBodyLimit - this.requestBodyBytes;
     this.requestBodyBytes += buf.length;
-    if (this.requestBodyBytes > this.requestBodyLimit && this.rules.config.requestBodyLimitAction === 'Reject') {
-      if (this.ruleEngine === 'On' && !this.interruption) {
-        this.interruption = { status: 413, ruleId: 0, action: 'deny' };
-        return this.interruption;
-      }
+    if (buf.length <= room) {
+      this.requestBody.push(buf);
       return null;
     }
-    this.requestBody.push(buf);
-    return null;
+    if (room > 0) this.requestBody.push(buf.subarray(0, room));
+    return this.bodyLimitExceeded(`SecRequestBodyLimit (${this.requestBodyLimit} bytes)`);
+  }
+
+  /** The body kept so far (at most SecRequestBodyLimit bytes), and whether more was sent. */
+  requestBodySoFar(): { body: Buffer; truncated: boolean } {
+    const body = Buffer.concat(this.requestBody);
+    return { body, truncated: this.requestBodyBytes > body.length };
+  }
+
+  private bodyLimitExceeded(limit: string): Interruption | null {
+    this.setSingle('INBOUND_DATA_ERROR', '1');
+    if (this.interruption || this.rules.config.requestBodyLimitAction !== 'Reject' || this.ruleEngine !== 'On') return null;
+    this.interruption = { status: 413, ruleId: 0, action: 'deny', reason: `request body exceeds ${limit}` };
+    return this.interruption;
   }
 
   /** Phase 2: parses the body (urlencoded, multipart, JSON, XML) when body access is on. */
@@ -243,11 +261,21 @@ export class Transaction implements OperatorContext, ValueVisitor {
     if (this.interruption) return this.interruption;
     if (this.requestBodyAccess) {
       let body = Buffer.concat(this.requestBody).toString('latin1');
-      if (body.length > this.requestBodyLimit) body = body.slice(0, this.requestBodyLimit);
       const contentType = this.collection('REQUEST_HEADERS').first('content-type') ?? '';
+      const noFilesLimit = this.rules.config.requestBodyNoFilesLimit;
+      const multipart = /^multipart\/form-data/i.test(contentType);
+      // Outside multipart the whole body is "no files" data; ProcessPartial inspects its head.
+      if (noFilesLimit !== undefined && !multipart && body.length > noFilesLimit) {
+        if (this.bodyLimitExceeded(`SecRequestBodyNoFilesLimit (${noFilesLimit} bytes)`)) return this.interruption;
+        body = body.slice(0, noFilesLimit);
+      }
       this.setSingle('REQUEST_BODY_LENGTH', String(body.length));
       processBody(this, body, contentType);
       this.updateArgsSize();
+      if (noFilesLimit !== undefined && multipart) {
+        const fieldBytes = body.length - Number(this.single('FILES_COMBINED_SIZE') ?? 0);
+        if (fieldBytes > noFilesLimit && this.bodyLimitExceeded(`SecRequestBodyNoFilesLimit (${noFilesLimit} bytes)`)) return this.interruption;
+      }
     }
     return this.runPhase(2);
   }

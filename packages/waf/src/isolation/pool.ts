@@ -1,0 +1,123 @@
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { BufferedRequest, Verdict } from './buffered';
+
+/** Both src/isolation (tests) and dist/isolation resolve to the built worker. */
+const WORKER_FILE = resolve(__dirname, '../../dist/isolation/worker.js');
+
+export interface WorkerPoolOptions {
+  /** Worker threads, each holding its own compiled copy of the rules (default 1). */
+  workers?: number;
+  /** An evaluation running longer is abandoned: its worker is terminated and replaced (default 2000). */
+  timeoutMs?: number;
+  /** Requests waiting for a free worker beyond this are refused at once (default 32). */
+  maxQueued?: number;
+}
+
+/** Why a request could not be evaluated off the event loop; the caller decides open or closed. */
+export class WorkerPoolError extends Error {}
+
+interface Job {
+  request: BufferedRequest;
+  resolve: (verdict: Verdict) => void;
+  reject: (error: WorkerPoolError) => void;
+}
+
+class Slot {
+  worker: Worker | undefined;
+  ready = false;
+  job: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Evaluates requests on worker threads so one slow request cannot stall the event loop.
+ * Workers start on first use (compiling the rules takes a second of CPU), are unref'd so
+ * they never keep a process alive, and are replaced when they die or overrun their time.
+ */
+export class WafWorkerPool {
+  private readonly slots: Slot[];
+  private readonly queue: Job[] = [];
+  private readonly timeoutMs: number;
+  private readonly maxQueued: number;
+  private closed = false;
+
+  constructor(
+    private readonly directives: string,
+    options: WorkerPoolOptions = {},
+  ) {
+    this.slots = Array.from({ length: Math.max(1, options.workers ?? 1) }, () => new Slot());
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.maxQueued = options.maxQueued ?? 32;
+  }
+
+  evaluate(request: BufferedRequest): Promise<Verdict> {
+    if (this.closed) return Promise.reject(new WorkerPoolError('WAF worker pool is closed'));
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(new WorkerPoolError(`WAF workers busy (${this.maxQueued} requests already waiting)`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Terminates the workers; waiting and running requests fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new WorkerPoolError('WAF worker pool is closed'));
+    await Promise.all(this.slots.map((slot) => this.retire(slot, 'WAF worker pool is closed')));
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (!slot.worker) this.spawn(slot);
+      if (!slot.ready || slot.job) continue;
+      const job = this.queue.shift() as Job;
+      slot.job = job;
+      slot.timer = setTimeout(() => void this.retire(slot, `WAF evaluation took longer than ${this.timeoutMs} ms`), this.timeoutMs);
+      (slot.worker as Worker).postMessage(job.request);
+    }
+  }
+
+  private spawn(slot: Slot): void {
+    const worker = new Worker(WORKER_FILE, { workerData: { directives: this.directives } });
+    worker.unref();
+    slot.worker = worker;
+    slot.ready = false;
+    worker.on('message', (message: Verdict | 'ready') => {
+      if (message === 'ready') slot.ready = true;
+      else this.settle(slot)?.resolve(message);
+      this.dispatch();
+    });
+    // 'error' is followed by 'exit'; the exit code says enough for the caller.
+    worker.on('error', () => undefined);
+    worker.on('exit', (code) => {
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
+      this.settle(slot)?.reject(new WorkerPoolError(`WAF worker exited (code ${code})`));
+      if (!slot.ready) {
+        // It died compiling the rules: failing what waits beats a restart loop; the next request retries.
+        for (const job of this.queue.splice(0)) job.reject(new WorkerPoolError(`WAF worker failed to start (code ${code})`));
+      }
+      if (!this.closed) this.dispatch();
+    });
+  }
+
+  /** Ends the slot's job, returning it to be resolved or rejected. */
+  private settle(slot: Slot): Job | undefined {
+    clearTimeout(slot.timer);
+    const job = slot.job;
+    slot.job = undefined;
+    return job;
+  }
+
+  private async retire(slot: Slot, reason: string): Promise<void> {
+    const worker = slot.worker;
+    slot.worker = undefined;
+    this.settle(slot)?.reject(new WorkerPoolError(reason));
+    if (worker) await worker.terminate();
+    if (!this.closed) this.dispatch();
+  }
+}
