@@ -1,11 +1,20 @@
 import type { FilterResult, HttpFilter, HttpFilterContext, HttpFilterFactory } from '@trellis/proxy';
-import { crsDirectives, TRELLIS_DEFAULT_PROFILE, Waf, type Interruption, type Transaction } from '@trellis/waf';
+import { crsDirectives, TRELLIS_DEFAULT_PROFILE, Waf, WafWorkerPool, type Interruption, type Transaction, type Verdict } from '@trellis/waf';
 
 export const WAF_TYPE_URL = 'type.googleapis.com/trellis.waf.v1.Waf';
 /** Per-request metadata key where the WAF leaves its audit event for the access log. */
 export const WAF_METADATA_KEY = 'waf';
 /** Names the rule that blocked a request. */
 export const WAF_BLOCKED_BY_HEADER = 'x-trellis-waf-rule';
+/** Says why the WAF could not judge a request it therefore refused (block mode only). */
+export const WAF_ERROR_HEADER = 'x-trellis-waf-error';
+/**
+ * Requests with more inspectable bytes than this (request target + body) are judged on a worker
+ * thread. Worst case measured inline with CRS 3.3.4 PL1 (test/bench/waf-pathological.bench.js):
+ * ~5 ms at 1 KB, ~25 ms at 8 KB, ~80 ms at 16 KB; a worker round trip costs ~0.1 ms, and a
+ * benign 1 KB form ~1 ms inline, so below 8 KB the hop costs more than the stall it prevents.
+ */
+const DEFAULT_OFFLOAD_THRESHOLD = 8 * 1024;
 /** Matched data is cut to this length in audit events: enough to recognise, too short to leak a secret. */
 const MATCHED_DATA_LIMIT = 64;
 
@@ -22,6 +31,12 @@ export interface WafFilterConfig {
   exclude_tags?: string[];
   policy?: string;
   crs_load_file?: string;
+  /** Requests with more bytes to inspect are judged on a worker thread (default 8 KiB; -1: never). */
+  offload_threshold_bytes?: number;
+  /** Worker threads per rule set (default 1). */
+  offload_workers?: number;
+  /** A worker evaluation running longer is abandoned and the request refused in BLOCK mode (default 2000). */
+  offload_timeout_ms?: number;
 }
 
 export interface WafAuditEvent {
@@ -32,6 +47,8 @@ export interface WafAuditEvent {
   ruleId?: number;
   anomalyScore: number;
   matched: { id: number; msg: string; data: string }[];
+  /** Set when the request could not be judged (worker died, overran or was busy). */
+  error?: string;
 }
 
 /** The attack tags of the built-in profile's rules that read parameters. */
@@ -79,9 +96,10 @@ function directivesFor(config: WafFilterConfig): string {
 
 /**
  * Compiling the CRS takes a while; listeners are rebuilt on every config change,
- * so each distinct rule set is compiled once per process and shared.
+ * so each distinct rule set is compiled once per process (and once per worker) and shared.
  */
 const compiled = new Map<string, Waf>();
+const pools = new Map<string, WafWorkerPool>();
 
 function wafFor(directives: string): Waf {
   let waf = compiled.get(directives);
@@ -92,6 +110,14 @@ function wafFor(directives: string): Waf {
   return waf;
 }
 
+function poolFor(directives: string, config: WafFilterConfig): WafWorkerPool {
+  const options = { workers: config.offload_workers || 1, timeoutMs: config.offload_timeout_ms || 2000 };
+  const key = `${options.workers} ${options.timeoutMs}\n${directives}`;
+  let pool = pools.get(key);
+  if (!pool) pools.set(key, (pool = new WafWorkerPool(directives, options)));
+  return pool;
+}
+
 function headerList(ctx: HttpFilterContext): [string, string][] {
   const list: [string, string][] = [];
   ctx.headers.forEach((name, value) => list.push([name, value]));
@@ -99,59 +125,137 @@ function headerList(ctx: HttpFilterContext): [string, string][] {
   return list;
 }
 
+const httpVersion = (ctx: HttpFilterContext) => (ctx.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1');
+
+/** An HTTP/1.1 request has a body when it says so; one with neither header gets no body callback. */
+function h1HasBody(ctx: HttpFilterContext): boolean {
+  return ctx.headers.has('transfer-encoding') || Number(ctx.headers.get('content-length') ?? 0) > 0;
+}
+
+/** One request's WAF state. Body bytes can arrive before the headers hook (read with the head). */
+interface RequestState {
+  tx: Transaction | undefined;
+  early: Buffer[];
+  ended: boolean;
+  /** HTTP/1.1: the headers hook's pending promise, settled with the verdict at end of body. */
+  settle: ((result: FilterResult) => void) | undefined;
+}
+
 /**
  * The WAF as an HTTP filter: request headers (phase 1) and the buffered body
  * (phase 2) go through the rules; in BLOCK mode a disruptive decision becomes a
  * 403 naming the rule, in DETECT mode it is only reported. Every request with a
  * match leaves an audit event (rule ids, matched data cut short, anomaly score).
+ *
+ * Phase 2 of a request with more than `offload_threshold_bytes` to inspect runs on a
+ * worker thread, so a huge or hostile body cannot stall the proxy's other requests. Body
+ * filters answer synchronously, so over HTTP/1.1 the headers hook returns a promise the
+ * body's end settles; HTTP/2 bodies only start once header filters are done, so h2 phase 2
+ * stays inline. If the worker cannot answer (died, overran, busy) the request fails closed
+ * in BLOCK mode (503 saying why: the operator asked for enforcement, and an unjudged
+ * request may be the attack that killed the worker) and open in DETECT mode (which
+ * promises never to change traffic).
  */
 export const wafFilterFactory: HttpFilterFactory = {
   create(typedConfig: unknown): HttpFilter {
     const config = (typedConfig ?? {}) as WafFilterConfig;
     const mode = config.mode === 'BLOCK' ? 'BLOCK' : 'DETECT';
-    const waf = wafFor(directivesFor(config));
-    const transactions = new WeakMap<HttpFilterContext, Transaction>();
+    const directives = directivesFor(config);
+    const waf = wafFor(directives);
+    const threshold = config.offload_threshold_bytes ?? DEFAULT_OFFLOAD_THRESHOLD;
+    const states = new WeakMap<HttpFilterContext, RequestState>();
 
-    const decide = (ctx: HttpFilterContext, tx: Transaction, interruption: Interruption | null, final: boolean): FilterResult => {
+    const stateOf = (ctx: HttpFilterContext): RequestState => {
+      let state = states.get(ctx);
+      if (!state) states.set(ctx, (state = { tx: undefined, early: [], ended: false, settle: undefined }));
+      return state;
+    };
+
+    const decide = (ctx: HttpFilterContext, verdict: Verdict, interruption: Interruption | null, final: boolean): FilterResult => {
       if (!interruption && !final) return 'continue';
       const event: WafAuditEvent = {
         policy: config.policy ?? '',
         mode,
         blocked: !!interruption && mode === 'BLOCK',
         ...(interruption ? { ruleId: interruption.ruleId } : {}),
-        anomalyScore: tx.anomalyScore,
-        matched: tx.matchedRules.filter((r) => r.logged).map((r) => ({ id: r.id, msg: r.msg, data: r.data.slice(0, MATCHED_DATA_LIMIT) })),
+        anomalyScore: verdict.anomalyScore,
+        matched: verdict.matchedRules.filter((r) => r.logged).map((r) => ({ id: r.id, msg: r.msg, data: r.data.slice(0, MATCHED_DATA_LIMIT) })),
       };
       if (event.matched.length > 0 || interruption) ctx.metadata.set(WAF_METADATA_KEY, event);
       if (!interruption || mode !== 'BLOCK') return 'continue';
+      const why = interruption.reason ?? `rule ${interruption.ruleId}`;
       return {
         localReply: {
-          status: 403,
+          status: interruption.status,
           headers: { [WAF_BLOCKED_BY_HEADER]: String(interruption.ruleId), 'content-type': 'text/plain' },
-          body: `Request blocked by the WAF (rule ${interruption.ruleId}, request id ${ctx.requestId})\n`,
+          body: `Request blocked by the WAF (${why}, request id ${ctx.requestId})\n`,
         },
       };
     };
 
+    const unjudged = (ctx: HttpFilterContext, error: Error): FilterResult => {
+      ctx.metadata.set(WAF_METADATA_KEY, { policy: config.policy ?? '', mode, blocked: mode === 'BLOCK', anomalyScore: 0, matched: [], error: error.message } satisfies WafAuditEvent);
+      if (mode !== 'BLOCK') return 'continue';
+      return {
+        localReply: {
+          status: 503,
+          headers: { [WAF_ERROR_HEADER]: error.message, 'content-type': 'text/plain' },
+          body: `Request refused: the WAF could not judge it (${error.message}, request id ${ctx.requestId})\n`,
+        },
+      };
+    };
+
+    /** Phase 2, inline for the common small request, on a worker past the threshold. */
+    const judge = (ctx: HttpFilterContext, tx: Transaction): FilterResult | Promise<FilterResult> => {
+      const { body, truncated } = tx.requestBodySoFar();
+      const inline = threshold < 0 || ctx.protocol === 'h2' || ctx.path.length + body.length <= threshold;
+      if (inline) return decide(ctx, tx, tx.processRequestBody(), true);
+      const request = {
+        id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port, method: ctx.method, uri: ctx.path,
+        httpVersion: httpVersion(ctx), headers: headerList(ctx), body, bodyTruncated: truncated,
+      };
+      return poolFor(directives, config).evaluate(request).then(
+        (verdict) => decide(ctx, verdict, verdict.interruption, true),
+        (e: Error) => unjudged(ctx, e),
+      );
+    };
+
     return {
       onRequestHeaders(ctx) {
+        const state = stateOf(ctx);
         const tx = waf.newTransaction({ id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port });
-        const version = ctx.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1';
-        const early = tx.processRequestHeaders(ctx.method, ctx.path, version, headerList(ctx));
-        // An HTTP/1.1 request without Content-Length or Transfer-Encoding has no body: no body
-        // callback will come, so phase 2 (where most rules read the arguments) runs now.
-        if (!early && ctx.protocol !== 'h2' && !ctx.headers.has('content-length') && !ctx.headers.has('transfer-encoding')) {
-          return decide(ctx, tx, tx.processRequestBody(), true);
+        state.tx = tx;
+        const early = tx.processRequestHeaders(ctx.method, ctx.path, httpVersion(ctx), headerList(ctx));
+        if (early) return decide(ctx, tx, early, true);
+        for (const chunk of state.early.splice(0)) {
+          const stopped = tx.appendRequestBody(chunk);
+          if (stopped) return decide(ctx, tx, stopped, true);
         }
-        transactions.set(ctx, tx);
-        return decide(ctx, tx, early, false);
+        if (ctx.protocol === 'h2') return 'continue';
+        if (state.ended || !h1HasBody(ctx)) return judge(ctx, tx);
+        return new Promise<FilterResult>((resolve) => (state.settle = resolve));
       },
       onRequestBody(ctx, chunk, endOfStream) {
-        const tx = transactions.get(ctx);
-        if (!tx) return 'continue';
-        const early = tx.appendRequestBody(chunk);
-        if (early) return decide(ctx, tx, early, true);
-        return endOfStream ? decide(ctx, tx, tx.processRequestBody(), true) : 'continue';
+        const state = stateOf(ctx);
+        const tx = state.tx;
+        if (!tx) {
+          // Read with the head, before the headers hook ran: kept for it.
+          state.early.push(chunk);
+          state.ended = endOfStream;
+          return 'continue';
+        }
+        const stopped = chunk.length > 0 ? tx.appendRequestBody(chunk) : null;
+        const settle = state.settle;
+        if (!settle) {
+          if (stopped) return decide(ctx, tx, stopped, true);
+          // HTTP/2: the headers hook is over, so the verdict must come now (judge runs h2 inline).
+          return endOfStream ? (judge(ctx, tx) as FilterResult) : 'continue';
+        }
+        if (stopped) settle(decide(ctx, tx, stopped, true));
+        else if (endOfStream) void Promise.resolve(judge(ctx, tx)).then(settle);
+        else return 'continue';
+        state.settle = undefined;
+        return 'continue';
       },
     };
   },
