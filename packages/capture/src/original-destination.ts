@@ -29,8 +29,12 @@ let getsockopt: GetSockOpt | undefined;
 function libcGetsockopt(): GetSockOpt {
   if (!getsockopt) {
     if (process.platform !== 'linux') throw new OriginalDestinationError(`the original destination needs Linux (SO_ORIGINAL_DST), not ${process.platform}`);
-    const libc = koffi.load('libc.so.6');
-    getsockopt = libc.func('int getsockopt(int, int, int, _Out_ uint8_t *buf, _Inout_ uint32_t *len)') as GetSockOpt;
+    try {
+      const libc = koffi.load('libc.so.6');
+      getsockopt = libc.func('int getsockopt(int, int, int, _Out_ uint8_t *buf, _Inout_ uint32_t *len)') as GetSockOpt;
+    } catch (e) {
+      throw new OriginalDestinationError(`cannot call getsockopt through libc.so.6: ${(e as Error).message}`);
+    }
   }
   return getsockopt;
 }

@@ -4,6 +4,9 @@ import { durationMs, rejectUnsupported } from './supported';
 import { downstreamTls } from './tls';
 
 const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const ORIGINAL_DST_FILTER = 'envoy.filters.listener.original_dst';
+/** Listener filters whose work the proxy always does: it detects TLS, SNI, ALPN and h2c itself. */
+const BUILT_IN_INSPECTORS = ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector'];
 const CODECS: Record<string, string> = { AUTO: 'auto', HTTP1: 'http1', HTTP2: 'http2' };
 
 interface Hcm {
@@ -57,7 +60,7 @@ function tcpProxy(check: FieldChecker, any: AnyMessage, at: string) {
 function filterChain(check: FieldChecker, chain: FilterChain, at: string) {
   rejectUnsupported(check, chain, ['name', 'filter_chain_match', 'filters', 'transport_socket'], at);
   const m = chain.filter_chain_match;
-  rejectUnsupported(check, m, ['destination_port', 'server_names', 'transport_protocol', 'application_protocols'], `${at}.filter_chain_match`);
+  rejectUnsupported(check, m, ['destination_port', 'prefix_ranges', 'server_names', 'transport_protocol', 'application_protocols'], `${at}.filter_chain_match`);
   // The network filter the proxy runs is the chain's last; others before it are not implemented yet.
   check.require(chain.filters.length === 1, `${at}.filters`, 'only a single terminal network filter (http_connection_manager or tcp_proxy) is supported');
   const filter = chain.filters[0]!;
@@ -69,6 +72,7 @@ function filterChain(check: FieldChecker, chain: FilterChain, at: string) {
     name: chain.name || at,
     match: {
       ...(m?.destination_port ? { destinationPort: m.destination_port.value } : {}),
+      ...(m?.prefix_ranges?.length ? { prefixRanges: m.prefix_ranges.map((r) => ({ addressPrefix: r.address_prefix, prefixLen: r.prefix_len?.value ?? 0 })) } : {}),
       ...(m?.server_names?.length ? { serverNames: m.server_names } : {}),
       ...(m?.transport_protocol ? { transportProtocol: m.transport_protocol } : {}),
       ...(m?.application_protocols?.length ? { applicationProtocols: m.application_protocols } : {}),
@@ -78,15 +82,29 @@ function filterChain(check: FieldChecker, chain: FilterChain, at: string) {
   };
 }
 
+/**
+ * Whether connections are matched by their original destination: the original_dst listener
+ * filter. Envoy's use_original_dst (hand a connection to the listener bound at its original
+ * address) is NACKed: the proxy matches this listener's own chains instead.
+ */
+function originalDstFilter(check: FieldChecker, listener: Listener): boolean {
+  check.require(!(listener['use_original_dst'] as { value?: boolean } | undefined)?.value, 'use_original_dst',
+    `hand-off to another listener is not supported; match this listener's chains on the original destination with the ${ORIGINAL_DST_FILTER} listener filter`);
+  const filters = (listener['listener_filters'] ?? []) as { name: string }[];
+  filters.forEach((f, i) => check.require(f.name === ORIGINAL_DST_FILTER || BUILT_IN_INSPECTORS.includes(f.name), `listener_filters[${i}]`, `${f.name} is not supported`));
+  return filters.some((f) => f.name === ORIGINAL_DST_FILTER);
+}
+
 /** `listener` must be the message as sent (decoded without defaults). */
 export function translateListener(check: FieldChecker, listener: Listener) {
-  rejectUnsupported(check, listener, ['name', 'address', 'filter_chains', 'default_filter_chain', 'traffic_direction', 'stat_prefix'], '');
+  rejectUnsupported(check, listener, ['name', 'address', 'filter_chains', 'default_filter_chain', 'traffic_direction', 'stat_prefix', 'listener_filters', 'use_original_dst'], '');
   check.require(!listener.api_listener, 'api_listener', 'is for proxyless clients; a sidecar needs a socket address');
   const socket = listener.address!.socket_address!;
   return {
     name: listener.name,
     address: socket.address,
     port: socket.port_value,
+    ...(originalDstFilter(check, listener) ? { useOriginalDst: true } : {}),
     filterChains: (listener.filter_chains ?? []).map((c, i) => filterChain(check, c, `filter_chains[${i}]`)),
     ...(listener.default_filter_chain ? { defaultFilterChain: filterChain(check, listener.default_filter_chain, 'default_filter_chain') } : {}),
   };

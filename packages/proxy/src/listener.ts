@@ -3,9 +3,12 @@
 // the same machinery with different config, as in Envoy. A config change swaps the
 // filter chains for new connections; open HTTP connections keep their TLS session and
 // codec but run the new HTTP filters (RBAC, WAF) from their next request on.
+// A listener with useOriginalDst takes connections iptables redirected to it and treats
+// each as addressed to where it was going (SO_ORIGINAL_DST): chain match, RBAC, WAF.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { FilterChain, Listener } from './config/model';
+import { OriginalDestinationError, originalDestination } from '@trellis/capture';
+import { CidrRange, FilterChain, Listener } from './config/model';
 import { HttpChain } from './http/chain';
 import { Http1ServerConnection } from './http/h1-connection';
 import { Http2Downstream } from './http/h2-server';
@@ -17,11 +20,38 @@ import { proxyTcp } from './tcp/tcp-proxy';
 
 const DETECT_TIMEOUT_MS = 5_000;
 
+/** Where a connection was addressed: its local end, or its original destination if redirected. */
+interface Destination {
+  address: string;
+  port: number;
+}
+
+/** One prefix range, ready to test addresses against. */
+interface PrefixMatcher {
+  block: net.BlockList;
+  prefixLen: number;
+}
+
+const familyOf = (address: string) => (net.isIPv6(address) ? 'ipv6' : 'ipv4');
+
+function prefixMatcher(range: CidrRange): PrefixMatcher {
+  const block = new net.BlockList();
+  block.addSubnet(range.addressPrefix, range.prefixLen, familyOf(range.addressPrefix));
+  return { block, prefixLen: range.prefixLen };
+}
+
+/** An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; prefix ranges name it as a.b.c.d. */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
+
 class ChainRuntime {
   readonly http: { chain: HttpChain; h2: Http2Downstream } | undefined;
   readonly tls: TlsTerminator | undefined;
+  readonly prefixes: PrefixMatcher[] | undefined;
 
   constructor(private readonly owner: ListenerRuntime, readonly config: FilterChain, rt: Runtime, previous?: ChainRuntime) {
+    this.prefixes = config.match.prefixRanges?.map(prefixMatcher);
     if (config.network.kind === 'http') {
       if (previous?.http) {
         // Same chain, new config: reconfigure the shared HttpChain that open connections hold.
@@ -38,10 +68,17 @@ class ChainRuntime {
     }
   }
 
+  /** The longest of this chain's prefix ranges that holds `address`, or -1 if none does. */
+  longestPrefix(address: string): number {
+    const family = familyOf(address);
+    return Math.max(-1, ...(this.prefixes ?? []).filter((p) => p.block.check(address, family)).map((p) => p.prefixLen));
+  }
+
   serve(socket: net.Socket, spiffeId: string | undefined, overTls: boolean, detected?: Detected): void {
     const info: DownstreamInfo = {
       peer: { spiffeId, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-      local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      // RBAC's destination.port and the WAF's SERVER_PORT see where the client was going.
+      local: this.owner.destinationOf(socket),
       sni: overTls ? ((socket as tls.TLSSocket).servername || undefined) : detected?.sni,
     };
     const network = this.config.network;
@@ -60,14 +97,17 @@ function alpnFor(codec: 'auto' | 'http1' | 'http2'): string[] {
   return ['h2', 'http/1.1'];
 }
 
-/** Envoy's filter chain match order: destination port, server name, transport protocol, ALPN. */
-function matchChain(chains: readonly ChainRuntime[], localPort: number, d: Detected): ChainRuntime | undefined {
+/** Envoy's filter chain match order: destination port, destination IP (longest prefix), server name, transport protocol, ALPN. */
+function matchChain(chains: readonly ChainRuntime[], destination: Destination, d: Detected): ChainRuntime | undefined {
   let candidates = chains;
   const narrow = <T>(get: (c: ChainRuntime) => T | undefined, matches: (v: T) => boolean): void => {
     const specific = candidates.filter((c) => get(c) !== undefined && matches(get(c) as T));
     candidates = specific.length > 0 ? specific : candidates.filter((c) => get(c) === undefined);
   };
-  narrow((c) => c.config.match.destinationPort, (p) => p === localPort);
+  narrow((c) => c.config.match.destinationPort, (p) => p === destination.port);
+  const address = unmapped(destination.address);
+  const longest = Math.max(-1, ...candidates.map((c) => c.longestPrefix(address)));
+  candidates = longest >= 0 ? candidates.filter((c) => c.longestPrefix(address) === longest) : candidates.filter((c) => c.prefixes === undefined);
   narrow((c) => c.config.match.serverNames, (names) => d.sni !== undefined && names.some((n) => serverNameMatches(n, d.sni as string)));
   narrow((c) => c.config.match.transportProtocol, (t) => t === d.transport);
   narrow((c) => c.config.match.applicationProtocols, (ps) => ps.some((p) => d.applicationProtocols.includes(p)));
@@ -150,7 +190,7 @@ export class ListenerRuntime {
     this.rt.stats.inc('downstream_connections_total', labels);
     detect(socket, DETECT_TIMEOUT_MS, (d) => {
       if (socket.destroyed) return;
-      const chain = matchChain(this.chains, socket.localPort ?? 0, d) ?? this.defaultChain;
+      const chain = matchChain(this.chains, this.destinationOf(socket), d) ?? this.defaultChain;
       if (!chain) {
         this.rt.stats.inc('downstream_connections_refused_total', { ...labels, reason: 'no_filter_chain' });
         socket.destroy();
@@ -165,6 +205,21 @@ export class ListenerRuntime {
       }
       chain.serve(socket, undefined, false, d);
     });
+  }
+
+  /**
+   * Where the client addressed this connection. A connection made to a useOriginalDst
+   * listener directly (not redirected) is taken as addressed to the listener, as in Envoy.
+   */
+  destinationOf(socket: net.Socket): Destination {
+    if (this.config.useOriginalDst) {
+      try {
+        return originalDestination(socket);
+      } catch (e) {
+        if (!(e instanceof OriginalDestinationError)) throw e;
+      }
+    }
+    return { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
   }
 
   /** Stop accepting; let in-flight requests finish; close idle keep-alive connections. */

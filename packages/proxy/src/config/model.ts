@@ -21,12 +21,25 @@ export interface Listener {
   defaultFilterChain?: FilterChain;
   /** Downstream connections beyond this are refused (Envoy: overload manager / connection limit). */
   maxConnections?: number;
+  /**
+   * Connections redirected here by iptables are matched and served as addressed to their
+   * original destination (Envoy: use_original_dst, the original_dst listener filter).
+   */
+  useOriginalDst?: boolean;
 }
 
 export type TransportProtocol = 'tls' | 'raw_buffer';
 
+/** An address block, as Envoy's CidrRange. */
+export interface CidrRange {
+  addressPrefix: string;
+  prefixLen: number;
+}
+
 export interface FilterChainMatch {
   destinationPort?: number;
+  /** Destination addresses; the longest matching prefix wins (Envoy: prefix_ranges). */
+  prefixRanges?: CidrRange[];
   serverNames?: string[];
   transportProtocol?: TransportProtocol;
   applicationProtocols?: string[];

@@ -1,8 +1,9 @@
 // Untrusted JSON → typed Snapshot. Every error names the object and the field
 // (`clusters[2](backend).connectTimeoutMs: expected a positive integer`), and
 // defaults are filled in here so the data path never sees an optional knob.
+import { isIPv4, isIPv6 } from 'node:net';
 import {
-  CircuitBreakers, Cluster, ClusterLoadAssignment, CodecType, DEFAULT_CIRCUIT_BREAKERS, DirectResponse,
+  CidrRange, CircuitBreakers, Cluster, ClusterLoadAssignment, CodecType, DEFAULT_CIRCUIT_BREAKERS, DirectResponse,
   DownstreamTls, Endpoint, FilterChain, FilterChainMatch, HashPolicy, HeaderMatcher, HealthCheck, HealthStatus,
   HttpConnectionManager, HttpFilterConfig, LbPolicy, Listener, OutlierDetection, RetryOn, RetryPolicy, Route,
   RouteAction, RouteConfiguration, RouteMatch, Secret, Snapshot, TcpProxy, TransportProtocol, UpstreamTls, VirtualHost, WeightedCluster,
@@ -182,9 +183,17 @@ function tcpProxy(f: Fields): TcpProxy {
   };
 }
 
+function cidrRange(v: unknown, path: string): CidrRange {
+  const f = Fields.of(v, path);
+  const addressPrefix = f.str('addressPrefix');
+  const bits = isIPv4(addressPrefix) ? 32 : isIPv6(addressPrefix) ? 128 : fail(f.at('addressPrefix'), `"${addressPrefix}" is not an IP address`);
+  return { addressPrefix, prefixLen: f.int('prefixLen', 0, bits) };
+}
+
 function filterChainMatch(f: Fields): FilterChainMatch {
   return {
     destinationPort: f.optInt('destinationPort', 1, MAX_PORT),
+    prefixRanges: f.has('prefixRanges') ? f.list('prefixRanges', cidrRange) : undefined,
     serverNames: f.has('serverNames') ? f.strings('serverNames') : undefined,
     transportProtocol: f.has('transportProtocol') ? f.oneOf<TransportProtocol>('transportProtocol', ['tls', 'raw_buffer']) : undefined,
     applicationProtocols: f.has('applicationProtocols') ? f.strings('applicationProtocols') : undefined,
@@ -212,6 +221,7 @@ function listener(v: unknown, path: string): Listener {
     filterChains: f.list('filterChains', filterChain),
     defaultFilterChain: f.has('defaultFilterChain') ? filterChain(f.raw('defaultFilterChain'), f.at('defaultFilterChain')) : undefined,
     maxConnections: f.optInt('maxConnections', 1, MAX_COUNT),
+    useOriginalDst: f.bool('useOriginalDst', false),
   };
   if (l.filterChains.length === 0 && !l.defaultFilterChain) fail(f.path, 'needs filterChains or a defaultFilterChain');
   return l;
