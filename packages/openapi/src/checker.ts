@@ -29,6 +29,8 @@ export interface RequestHead {
 
 /** The body check an accepted head leaves, for operations that describe a request body. */
 export interface PendingBody {
+  /** `POST /pets`: the operation the body is for, as reasons name it. */
+  readonly operation: string;
   /** Buffer at most this much: a longer body is refused with 413. */
   readonly maxBytes: number;
   /** `undefined` or empty: the request has no body. */
@@ -165,6 +167,7 @@ export class OpenApiChecker {
     return {
       ok: true,
       body: {
+        operation: operation.label,
         maxBytes: this.maxBodyBytes,
         check: (data) => {
           if (!data || data.length === 0) return body.required ? reject(400, `${operation.label}: body is required`) : { ok: true };
