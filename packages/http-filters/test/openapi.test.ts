@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import { Headers, Proxy, type HttpFilter, type HttpFilterContext } from '@trellis/proxy';
 import { plainSnapshot } from '../../proxy/test/helpers/plain';
 import { close, echoApp, listen, request } from '../../proxy/test/helpers/net';
-import { OPENAPI_METADATA_KEY, OPENAPI_REASON_HEADER, OPENAPI_TYPE_URL, openApiFilterFactory, type OpenApiAuditEvent } from '../src';
+import { OPENAPI_METADATA_KEY, OPENAPI_REASON_HEADER, OPENAPI_TYPE_URL, openApiFilterFactory } from '../src';
 
 const document = JSON.stringify({
   openapi: '3.0.3',
