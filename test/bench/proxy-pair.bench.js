@@ -3,10 +3,13 @@
 //   direct:  wrk → app
 //   trellis: wrk → Trellis A (outbound) → mTLS → Trellis B (inbound) → app
 //   nginx:   wrk → nginx A (proxy_pass https + client cert, keepalive) → nginx B (ssl_verify_client on) → app
+//   trellis pair, N policies: as the Trellis pair, but B enforces N AuthorizationPolicies translated to
+//            Envoy RBAC by @trellis/policy as the control plane does; the request matches the last one.
 // The app is a one-worker nginx answering 200 "ok" so neither pair is limited by it.
 // Prints req/s, p50/p99, each proxy's RSS (idle and after load) and CPU seconds, and ratios.
 //
-// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3]
+// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100]
+// (--policies 0 leaves the policy scenario out). The proxies run on the Node that runs this script.
 // Needs: wrk, nginx, openssl on PATH. Loopback only; every process is killed at the end.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -24,15 +27,20 @@ const opt = (name, dflt) => {
 const DURATION = Number(opt('duration', '5'));
 const CONNECTIONS = Number(opt('connections', '32'));
 const ROUNDS = Number(opt('rounds', '3'));
+const POLICIES = Number(opt('policies', '100'));
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
+// Loopback address reserved for this benchmark, so it never collides with other work on the machine.
+const HOST = '127.0.4.1';
 const ID_A = 'spiffe://cluster.local/ns/default/sa/a';
 const ID_B = 'spiffe://cluster.local/ns/default/sa/b';
+const HOST_B = 'b.default.svc.cluster.local';
+const HOST_B_POLICIES = 'b-policies.default.svc.cluster.local';
 
 function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, HOST, () => {
       const p = s.address().port;
       s.close(() => resolve(p));
     });
@@ -43,7 +51,7 @@ function waitPort(port, ms = 5000) {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
     const tryOnce = () => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = net.connect(port, HOST);
       s.once('connect', () => {
         s.destroy();
         resolve();
@@ -57,8 +65,65 @@ function waitPort(port, ms = 5000) {
   });
 }
 
-function wrk(port, label) {
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: b.default.svc.cluster.local', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+/** Inbound proxy B: mTLS from A's identity only, then `filters` (RBAC), then the app. */
+function inboundConfig(dir, port, appPort, filters) {
+  return {
+    listeners: [{ name: 'inbound', address: HOST, port, filterChains: [{
+      name: 'mtls', match: { transportProtocol: 'tls' },
+      tls: { certificateSecret: 'default', validationSecret: 'ROOTCA', requireClientCert: true, matchSubjectAltNames: [ID_A] },
+      network: { kind: 'http', httpFilters: [...filters, { name: 'envoy.filters.http.router' }], routeConfig: { name: 'in', virtualHosts: [{ name: 'app', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] }] } },
+    }] }],
+    clusters: [{ name: 'app', type: 'STATIC', loadAssignment: { clusterName: 'app', endpoints: [{ address: HOST, port: appPort }] } }],
+    secrets: secrets(dir, 'b'),
+  };
+}
+
+/**
+ * `count` ALLOW policies on workload b, each for one caller, path prefix and methods, as a
+ * service with many clients has; only the last (in Envoy's name order) lets A's GET / through,
+ * so every request is checked against all of them. Translated as the control plane does.
+ */
+function rbacFilters(count) {
+  const { parseAuthorizationPolicy, toEnvoyHttpRbac, HTTP_RBAC_TYPE_URL } = require(path.join(ROOT, 'packages/policy/dist/index.js'));
+  const principal = (id) => id.replace('spiffe://', '');
+  const policies = Array.from({ length: count }, (_, i) => {
+    const last = i === count - 1;
+    return parseAuthorizationPolicy({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: `allow-${String(i).padStart(4, '0')}`, namespace: 'default' },
+      spec: {
+        selector: { matchLabels: { app: 'b' } },
+        action: 'ALLOW',
+        rules: [{
+          from: [{ source: { principals: [last ? principal(ID_A) : `cluster.local/ns/client-${i}/sa/app`] } }],
+          to: [{ operation: { methods: last ? ['GET', 'HEAD'] : ['GET', 'POST'], paths: last ? ['/', '/api/*'] : [`/svc-${i}/*`, `/v2/svc-${i}`] } }],
+        }],
+      },
+    });
+  });
+  return toEnvoyHttpRbac(policies, { namespace: 'default', labels: { app: 'b' } })
+    .map((config, i) => ({ name: `envoy.filters.http.rbac.${i}`, typeUrl: HTTP_RBAC_TYPE_URL, typedConfig: config }));
+}
+
+/**
+ * `--serve-inbound <file>`: the inbound proxy with the sidecar's HTTP filters registered
+ * (the bare proxy main knows none), so RBAC config is enforced as a sidecar would. Same data
+ * path as main.js otherwise.
+ */
+async function serveInbound(file) {
+  const { Proxy } = require(path.join(ROOT, 'packages/proxy/dist/index.js'));
+  const { STANDARD_HTTP_FILTERS } = require(path.join(ROOT, 'packages/http-filters/dist/index.js'));
+  const { adminPort, config } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const proxy = new Proxy({ adminPort, accessLog: null });
+  for (const { typeUrl, factory } of STANDARD_HTTP_FILTERS) proxy.registerFilter(typeUrl, factory, typeUrl);
+  await proxy.applyConfig(config);
+  await proxy.start();
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+function wrk(port, label, host) {
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', `Host: ${host}`, `http://${HOST}:${port}/`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
   const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit]);
   const pct = (p) => {
@@ -75,41 +140,41 @@ async function main() {
   if (!fs.existsSync(MAIN)) throw new Error('build first: npx tsc -b');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
   makePki(dir);
-  const [appPort, tA, tB, nA, nB, adminA, adminB] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [appPort, tA, tB, tP, nA, nB, adminA, adminB, adminP] = await Promise.all(Array.from({ length: 9 }, freePort));
 
-  start('nginx', ['-c', nginxConf(dir, 'app', `  server { listen 127.0.0.1:${appPort}; location / { return 200 "ok\\n"; } }`), '-p', dir], 'app');
+  start('nginx', ['-c', nginxConf(dir, 'app', `  server { listen ${HOST}:${appPort}; location / { return 200 "ok\\n"; } }`), '-p', dir], 'app');
 
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles both Trellis proxies.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const trellisB = start('node', [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-b', {
-    listeners: [{ name: 'inbound', address: '127.0.0.1', port: tB, filterChains: [{
-      name: 'mtls', match: { transportProtocol: 'tls' },
-      tls: { certificateSecret: 'default', validationSecret: 'ROOTCA', requireClientCert: true, matchSubjectAltNames: [ID_A] },
-      network: { kind: 'http', httpFilters: [{ name: 'envoy.filters.http.router' }], routeConfig: { name: 'in', virtualHosts: [{ name: 'app', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] }] } },
-    }] }],
-    clusters: [{ name: 'app', type: 'STATIC', loadAssignment: { clusterName: 'app', endpoints: [{ address: '127.0.0.1', port: appPort }] } }],
-    secrets: secrets(dir, 'b'),
-  }, adminB)], 'trellis-b');
-  const trellisA = start('node', [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-a', {
-    listeners: [{ name: 'outbound', address: '127.0.0.1', port: tA, filterChains: [{ name: 'out', network: { kind: 'http', routeConfigName: 'out', httpFilters: [{ name: 'envoy.filters.http.router' }] } }] }],
-    routes: [{ name: 'out', virtualHosts: [{ name: 'b', domains: ['b.default.svc.cluster.local'], routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }] }] }],
-    clusters: [{ name: 'b', type: 'EDS', tls: { certificateSecret: 'default', validationSecret: 'ROOTCA', matchSubjectAltNames: [ID_B] } }],
-    endpoints: [{ clusterName: 'b', endpoints: [{ address: '127.0.0.1', port: tB }] }],
+  const trellisB = start(process.execPath, [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-b', inboundConfig(dir, tB, appPort, []), adminB)], 'trellis-b');
+  // B with policies runs the sidecar's filters, so its RSS includes the WAF and RBAC code.
+  const trellisP = POLICIES > 0
+    ? start(process.execPath, [...nodeArgs, __filename, '--serve-inbound', trellisConf(dir, 'trellis-p', inboundConfig(dir, tP, appPort, rbacFilters(POLICIES)), adminP)], 'trellis-p')
+    : undefined;
+  const upstreamTls = { certificateSecret: 'default', validationSecret: 'ROOTCA', matchSubjectAltNames: [ID_B] };
+  const trellisA = start(process.execPath, [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-a', {
+    listeners: [{ name: 'outbound', address: HOST, port: tA, filterChains: [{ name: 'out', network: { kind: 'http', routeConfigName: 'out', httpFilters: [{ name: 'envoy.filters.http.router' }] } }] }],
+    routes: [{ name: 'out', virtualHosts: [
+      { name: 'b', domains: [HOST_B], routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }] },
+      { name: 'b-policies', domains: [HOST_B_POLICIES], routes: [{ match: { prefix: '/' }, route: { cluster: 'b-policies' } }] },
+    ] }],
+    clusters: [{ name: 'b', type: 'EDS', tls: upstreamTls }, { name: 'b-policies', type: 'EDS', tls: upstreamTls }],
+    endpoints: [{ clusterName: 'b', endpoints: [{ address: HOST, port: tB }] }, { clusterName: 'b-policies', endpoints: [{ address: HOST, port: tP }] }],
     secrets: secrets(dir, 'a'),
   }, adminA)], 'trellis-a');
 
   const nginxB = start('nginx', ['-c', nginxConf(dir, 'nginx-b', `
-  upstream app { server 127.0.0.1:${appPort}; keepalive 64; }
+  upstream app { server ${HOST}:${appPort}; keepalive 64; }
   server {
-    listen 127.0.0.1:${nB} ssl;
+    listen ${HOST}:${nB} ssl;
     ssl_certificate ${dir}/b.crt; ssl_certificate_key ${dir}/b.key;
     ssl_client_certificate ${dir}/ca.crt; ssl_verify_client on;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }`), '-p', dir], 'nginx-b');
   const nginxA = start('nginx', ['-c', nginxConf(dir, 'nginx-a', `
-  upstream b { server 127.0.0.1:${nB}; keepalive 64; }
+  upstream b { server ${HOST}:${nB}; keepalive 64; }
   server {
-    listen 127.0.0.1:${nA};
+    listen ${HOST}:${nA};
     location / {
       proxy_pass https://b; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_ssl_certificate ${dir}/a.crt; proxy_ssl_certificate_key ${dir}/a.key;
@@ -118,28 +183,30 @@ async function main() {
     }
   }`), '-p', dir], 'nginx-a');
 
-  await Promise.all([appPort, tA, tB, nA, nB].map((p) => waitPort(p)));
+  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : [])].map((p) => waitPort(p)));
   // nginx verifies the chain only (it cannot check a URI SAN); Trellis also checks the SPIFFE ID.
   await new Promise((r) => setTimeout(r, 500));
   const idle = { trellisA: procStats(trellisA.pid), trellisB: procStats(trellisB.pid), nginxA: procStats(nginxA.pid), nginxB: procStats(nginxB.pid) };
+  if (trellisP) idle.trellisP = procStats(trellisP.pid);
 
   // Rounds interleave the scenarios so a burst of load from other work on the machine hits
   // all of them alike; each figure below is the median over rounds.
   const scenarios = [
-    ['direct', appPort, []],
-    ['trellis pair', tA, [['trellis A', trellisA], ['trellis B', trellisB]]],
-    ['nginx pair', nA, [['nginx A', nginxA], ['nginx B', nginxB]]],
+    ['direct', appPort, HOST_B, []],
+    ['trellis pair', tA, HOST_B, [['trellis A', trellisA], ['trellis B', trellisB]]],
+    ['nginx pair', nA, HOST_B, [['nginx A', nginxA], ['nginx B', nginxB]]],
   ];
-  for (const [, port] of scenarios) {
-    // warm-up so pools and TLS sessions exist before measuring
-    execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', '-H', 'Host: b.default.svc.cluster.local', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
+  if (trellisP) scenarios.push([`trellis ${POLICIES} pol`, tA, HOST_B_POLICIES, [['trellis A (pol)', trellisA], [`trellis B ${POLICIES} pol`, trellisP]]]);
+  for (const [, port, host] of scenarios) {
+    // warm-up so pools and TLS sessions exist (and the JIT has settled) before measuring
+    execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', '-H', `Host: ${host}`, `http://${HOST}:${port}/`], { stdio: 'ignore' });
   }
   const runs = new Map(scenarios.map(([label]) => [label, []]));
   const cpuDuring = {};
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [label, port, procs] of scenarios) {
+    for (const [label, port, host, procs] of scenarios) {
       const before = procs.map(([, p]) => procStats(p.pid));
-      const r = wrk(port, label);
+      const r = wrk(port, label, host);
       runs.get(label).push(r);
       procs.forEach(([name, p], i) => {
         const after = procStats(p.pid);
@@ -178,28 +245,42 @@ async function main() {
     console.log(`${r.label.padEnd(14)} ${fmt(r.rps).padStart(7)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${r.all.padEnd(16)}  ${r.socketErrors}`);
   }
   console.log('\nprocess      idle RSS MB  max RSS MB  CPU us/request (of which kernel)');
-  for (const [name, key] of [['trellis A', 'trellisA'], ['trellis B', 'trellisB'], ['nginx A', 'nginxA'], ['nginx B', 'nginxB']]) {
+  const processes = [['trellis A', 'trellisA'], ['trellis B', 'trellisB'], ['nginx A', 'nginxA'], ['nginx B', 'nginxB']];
+  if (trellisP) processes.push([`trellis B ${POLICIES} pol`, 'trellisP']);
+  for (const [name, key] of processes) {
     const c = cpuDuring[name];
     console.log(`${name.padEnd(12)} ${fmt(idle[key].rss, 1).padStart(11)}  ${fmt(c.rssMb, 1).padStart(10)}  ${fmt((c.cpuSeconds * 1e6) / c.requests, 1).padStart(14)} (${fmt((c.sysSeconds * 1e6) / c.requests, 1)})`);
   }
   console.log(`\ntrellis mTLS handshakes over the whole run: A upstream ${tlsA}, B downstream ${tlsB} (pooled keep-alive: about one per client connection)`);
-  const [direct, trellis, nginx] = results;
+  const [direct, trellis, nginx, withPolicies] = results;
   console.log('\nratios');
   console.log(`trellis/nginx req/s: ${fmt(trellis.rps / nginx.rps, 2)}  (target >= 0.60)`);
   console.log(`trellis/nginx p99:   ${fmt(trellis.p99 / nginx.p99, 2)}  (target <= 2.00)`);
   console.log(`trellis/direct req/s: ${fmt(trellis.rps / direct.rps, 2)}   nginx/direct req/s: ${fmt(nginx.rps / direct.rps, 2)}`);
   const cpuPair = (a, b) => (cpuDuring[a].cpuSeconds + cpuDuring[b].cpuSeconds) / cpuDuring[a].requests;
   console.log(`CPU per request, pair vs pair: trellis/nginx ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('nginx A', 'nginx B'), 2)}`);
+  if (withPolicies) {
+    const cpuB = (name) => cpuDuring[name].cpuSeconds / cpuDuring[name].requests;
+    console.log(`trellis pair with ${POLICIES} AuthorizationPolicies / without: req/s ${fmt(withPolicies.rps / trellis.rps, 2)}, ` +
+      `inbound proxy CPU per request ${fmt(cpuB(`trellis B ${POLICIES} pol`) / cpuB('trellis B'), 2)}`);
+  }
   console.log(`trellis idle RSS max: ${fmt(Math.max(idle.trellisA.rss, idle.trellisB.rss), 1)} MB (target <= 60)`);
 }
 
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main()
-  .catch((e) => {
+if (args[0] === '--serve-inbound') {
+  serveInbound(args[1]).catch((e) => {
     console.error(e);
-    process.exitCode = 1;
-  })
-  // The children's stderr pipes keep the event loop alive: exit explicitly so 'exit' runs cleanup.
-  .finally(() => process.exit());
+    process.exit(1);
+  });
+} else {
+  process.on('exit', cleanup);
+  process.on('SIGINT', () => process.exit(130));
+  process.on('SIGTERM', () => process.exit(143));
+  main()
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    })
+    // The children's stderr pipes keep the event loop alive: exit explicitly so 'exit' runs cleanup.
+    .finally(() => process.exit());
+}
