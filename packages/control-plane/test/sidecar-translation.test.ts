@@ -39,12 +39,12 @@ test('outbound: a virtual host per service port, EDS to the workloads\' mesh por
   expect(tls.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names.map((m) => m.matcher.exact)).toEqual(['spiffe://cluster.local/ns/shop/sa/reviews']);
 });
 
-test('inbound: STRICT mTLS only, RBAC filters then the WAF before the router, app on 127.0.0.1', () => {
+test('inbound: STRICT mTLS only, RBAC filters then the WAF and OpenAPI before the router, app on 127.0.0.1', () => {
   const { decoded } = decodeAll('reviews-v1');
   const { listener, httpConnectionManagers } = decoded.get(TypeUrl.Listener)!.get('inbound|9080') as ValidatedListener;
   expect(listener.filter_chains.map((c) => c.filter_chain_match?.transport_protocol)).toEqual(['tls']);
   const hcm = httpConnectionManagers.get(0)!;
-  expect(hcm.http_filters.map((f) => f.typed_config!.type_url.split('.').pop())).toEqual(['RBAC', 'RBAC', 'Waf', 'Router']);
+  expect(hcm.http_filters.map((f) => f.typed_config!.type_url.split('.').pop())).toEqual(['RBAC', 'RBAC', 'Waf', 'OpenApi', 'Router']);
   const app = decoded.get(TypeUrl.Cluster)!.get('inbound|9080') as Cluster;
   expect(app.load_assignment!.endpoints[0]!.lb_endpoints[0]!.endpoint!.address!.socket_address).toMatchObject({ address: '127.0.0.1', port_value: 19081 });
 });

@@ -15,7 +15,9 @@ test('bad fields are named', () => {
     'spec.mode: "loud" must be detect or block (it is required)',
     'spec.paranoiaLevel: must be an integer from 1 to 4, got 7',
     'spec.ruleSet: "crs" is not one of trellis-default, owasp-crs',
-    'spec.openapi: OpenAPI enforcement is not supported yet',
+    'spec.openapi.configMap: unknown field (expected one of configMapRef)',
+    'spec.openapi.key: unknown field (expected one of configMapRef)',
+    'spec.openapi.configMapRef: is required (the ConfigMap and key holding the OpenAPI document)',
     'spec.exclusions.ruleIds[0]: must be an integer from 1 to 9999999, got 0',
     'spec.exclusions.paths[0]: "admin" must start with /',
   ]);

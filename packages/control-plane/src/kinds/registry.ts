@@ -2,6 +2,7 @@ import type { ValidationResult } from '@trellis/objects';
 import { validateAuthorizationPolicy, validatePeerAuthentication } from '@trellis/policy';
 import { typeOf } from '@trellis/objects';
 import type { MeshModel } from '../model/mesh';
+import { decodeConfigMap } from './config-map';
 import { decodeHttpRoute, GATEWAY_API_VERSIONS } from './http-route';
 import { decodeService } from './service';
 import { decodeWafPolicy } from './waf-policy';
@@ -25,6 +26,7 @@ const KINDS: Record<string, KindEntry> = {
   PeerAuthentication: { apiGroups: SECURITY_GROUPS, collection: 'peerAuthentications', decode: withNamespace(validatePeerAuthentication) },
   WafPolicy: { apiGroups: ['security.trellis.dev'], collection: 'wafPolicies', decode: decodeWafPolicy },
   HTTPRoute: { apiGroups: GATEWAY_API_VERSIONS.map((v) => v.split('/')[0]!), collection: 'httpRoutes', decode: decodeHttpRoute },
+  ConfigMap: { apiGroups: [''], collection: 'configMaps', decode: decodeConfigMap },
 };
 
 /** Policy kinds require metadata.namespace; like kubectl, fill in the default first. */

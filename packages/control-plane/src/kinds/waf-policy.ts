@@ -19,7 +19,14 @@ export function decodeWafPolicy(input: unknown, defaultNamespace?: string): Vali
   const ruleSet = decodeString(spec['ruleSet'], 'spec.ruleSet', sink) ?? 'trellis-default';
   if (!(RULE_SETS as readonly string[]).includes(ruleSet)) sink.error('spec.ruleSet', `"${ruleSet}" is not one of ${RULE_SETS.join(', ')}`);
   if (ruleSet !== 'owasp-crs' && spec['paranoiaLevel'] !== undefined) sink.warn('spec.paranoiaLevel', 'only the owasp-crs rule set has paranoia levels; ignored');
-  if (spec['openapi'] !== undefined) sink.error('spec.openapi', 'OpenAPI enforcement is not supported yet');
+  const openapi = decodeObject(spec['openapi'], 'spec.openapi', sink, ['configMapRef']);
+  const ref = openapi && decodeObject(openapi['configMapRef'], 'spec.openapi.configMapRef', sink, ['name', 'key']);
+  if (openapi && openapi['configMapRef'] === undefined) sink.error('spec.openapi.configMapRef', 'is required (the ConfigMap and key holding the OpenAPI document)');
+  for (const field of ['name', 'key']) {
+    if (ref && ref[field] === undefined) sink.error(`spec.openapi.configMapRef.${field}`, 'is required');
+  }
+  const configMapName = ref && decodeString(ref['name'], 'spec.openapi.configMapRef.name', sink);
+  const configMapKey = ref && decodeString(ref['key'], 'spec.openapi.configMapRef.key', sink);
   const exclusions = decodeObject(spec['exclusions'], 'spec.exclusions', sink, ['ruleIds', 'tags', 'paths', 'parameters']) ?? {};
   const ruleIds = decodeList(exclusions['ruleIds'], 'spec.exclusions.ruleIds', sink)
     .map((id, i) => decodeInteger(id, `spec.exclusions.ruleIds[${i}]`, sink, 1, 9_999_999))
@@ -39,5 +46,6 @@ export function decodeWafPolicy(input: unknown, defaultNamespace?: string): Vali
       paths,
       parameters: decodeStringList(exclusions['parameters'], 'spec.exclusions.parameters', sink),
     },
+    ...(configMapName && configMapKey ? { openapi: { configMapName, key: configMapKey } } : {}),
   });
 }

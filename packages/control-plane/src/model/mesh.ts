@@ -55,6 +55,15 @@ export interface WafPolicy {
   ruleSet: 'trellis-default' | 'owasp-crs';
   paranoiaLevel: number;
   exclusions: { ruleIds: number[]; tags: string[]; paths: string[]; parameters: string[] };
+  /** The OpenAPI document requests must match: a key of a ConfigMap in the policy's namespace. */
+  openapi?: { configMapName: string; key: string };
+}
+
+/** A Kubernetes ConfigMap's text data. */
+export interface ConfigMap {
+  namespace: string;
+  name: string;
+  data: Record<string, string>;
 }
 
 export interface HttpRouteMatch {
@@ -94,10 +103,11 @@ export interface MeshModel {
   peerAuthentications: PeerAuthentication[];
   wafPolicies: WafPolicy[];
   httpRoutes: HttpRoute[];
+  configMaps: ConfigMap[];
 }
 
 export function emptyModel(): MeshModel {
-  return { services: [], workloads: [], authorizationPolicies: [], peerAuthentications: [], wafPolicies: [], httpRoutes: [] };
+  return { services: [], workloads: [], authorizationPolicies: [], peerAuthentications: [], wafPolicies: [], httpRoutes: [], configMaps: [] };
 }
 
 /** The routes attached to a service port, oldest first (the Gateway API's order of precedence). */

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '@trellis/objects';
 import { parseAllDocuments } from 'yaml';
+import { openApiReferenceErrors } from '../kinds/openapi-ref';
 import { decodeDocument } from '../kinds/registry';
 import { emptyModel, type MeshModel } from '../model/mesh';
 
@@ -97,7 +98,7 @@ export class FileSource extends EventEmitter<{ change: [LoadResult] }> implement
       throw new Error(`config directory ${this.dir} does not exist`);
     }
     const diagnostics: FileDiagnostic[] = [];
-    const objects = new Map<string, Keyed & { file: string }>();
+    const objects = new Map<string, Keyed & { file: string; line: number }>();
     for (const file of listFiles(this.dir)) {
       const relative = path.relative(this.dir, file) || path.basename(file);
       for (const item of this.loadFile(file, relative, diagnostics)) {
@@ -112,6 +113,11 @@ export class FileSource extends EventEmitter<{ change: [LoadResult] }> implement
     this.lastGood = new Map([...objects].map(([key, item]) => [key, item]));
     const model = emptyModel();
     for (const { collection, value } of objects.values()) (model[collection] as unknown[]).push(value);
+    // References between objects are checked once all are loaded; the error sits with the referring object.
+    for (const { policy, error } of openApiReferenceErrors(model)) {
+      const at = objects.get(keyOf(policy, 'wafPolicies'));
+      diagnostics.push({ ...error, file: at?.file ?? '', line: at?.line ?? 0, severity: 'error' });
+    }
     this.current = { model, diagnostics };
     return this.current;
   }

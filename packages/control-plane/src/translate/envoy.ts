@@ -9,6 +9,7 @@ export const EnvoyType = {
   UpstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
   HttpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   Waf: 'type.googleapis.com/trellis.waf.v1.Waf',
+  OpenApi: 'type.googleapis.com/trellis.openapi.v1.OpenApi',
 } as const;
 
 export const ADS = { ads: {}, resource_api_version: 'V3' };

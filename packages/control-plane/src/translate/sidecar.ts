@@ -1,5 +1,6 @@
 import { effectiveMtlsMode, toEnvoyHttpRbac, toEnvoyNetworkRbac, type AuthorizationPolicy } from '@trellis/policy';
 import { Snapshot, TypeUrl, type Resource } from '@trellis/xds';
+import { openApiDocumentOf } from '../kinds/openapi-ref';
 import { ResourceMemo } from './memo';
 import {
   httpRoutesFor, inEgressScope, selects, serviceHostname, servicesIn, wafPolicyFor, workloadPort, workloadsOf,
@@ -84,6 +85,20 @@ function wafFilter(policy: WafPolicy | undefined): object[] {
   }];
 }
 
+/**
+ * OpenAPI enforcement after the WAF: requests that already failed the rules are not
+ * parsed again. A policy whose document cannot be used is reported by the source; its
+ * WAF stays in force without the document.
+ */
+function openApiFilter(model: MeshModel, policy: WafPolicy | undefined): object[] {
+  const document = policy && openApiDocumentOf(model, policy);
+  if (!document || !('json' in document)) return [];
+  return [{
+    name: 'trellis.filters.http.openapi',
+    typed_config: { '@type': EnvoyType.OpenApi, document: document.json, mode: policy.mode === 'block' ? 'BLOCK' : 'DETECT', policy: `${policy.namespace}/${policy.name}` },
+  }];
+}
+
 function inboundFilters(port: number, protocol: PortProtocol, workload: Workload, model: MeshModel, settings: MeshSettings): object[] {
   const cluster = inboundClusterName(port);
   if (!isHttp(protocol)) {
@@ -92,6 +107,7 @@ function inboundFilters(port: number, protocol: PortProtocol, workload: Workload
       { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': EnvoyType.TcpProxy, stat_prefix: cluster, cluster } },
     ];
   }
+  const waf = wafPolicyFor(model, workload);
   return [{
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -106,7 +122,8 @@ function inboundFilters(port: number, protocol: PortProtocol, workload: Workload
       },
       http_filters: [
         ...rbacFilters(model.authorizationPolicies, workload, settings, false),
-        ...wafFilter(wafPolicyFor(model, workload)),
+        ...wafFilter(waf),
+        ...openApiFilter(model, waf),
         { name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } },
       ],
     },
@@ -132,7 +149,7 @@ function inboundResources(model: MeshModel, workload: Workload, settings: MeshSe
       scope: node,
       inputs: [
         workload, port, protocol, settings.rootNamespace, settings.trustDomain, settings.defaultMtls,
-        ...model.authorizationPolicies, ...model.peerAuthentications, ...model.wafPolicies,
+        ...model.authorizationPolicies, ...model.peerAuthentications, ...model.wafPolicies, ...model.configMaps,
       ],
     }));
     const appPort = workload.sidecar.appPorts[portNames[port] ?? ''] ?? port;
