@@ -78,7 +78,7 @@ describe('CustomResourceDefinitions', () => {
     ['WafPolicy', object('security.trellis.dev/v1alpha1', 'WafPolicy', {
       selector: { matchLabels: { app: 'frontend' } }, mode: 'block', paranoiaLevel: 2, ruleSet: 'owasp-crs',
       exclusions: { ruleIds: [942100], tags: ['attack-sqli'], paths: ['/healthz'], parameters: ['search'] },
-      openapi: { configMap: 'frontend-api', key: 'openapi.yaml' },
+      openapi: { configMapRef: { name: 'frontend-api', key: 'openapi.yaml' } },
     })],
     ['AuthorizationPolicy with when and targetRef', object('security.trellis.dev/v1', 'AuthorizationPolicy', {
       targetRef: { kind: 'Service', name: 'reviews' }, action: 'DENY', rules: [{ to: [{ operation: { ports: ['8080'] } }], when: [{ key: 'request.headers[x-user]', values: ['bot'] }] }],
@@ -100,7 +100,7 @@ describe('CustomResourceDefinitions', () => {
     ['an unknown WAF mode', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'monitor' }), '/spec/mode must be equal to one of the allowed values'],
     ['an unknown rule set', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'block', ruleSet: 'crs-4' }), '/spec/ruleSet must be equal to one of the allowed values'],
     ['a WAF policy without mode', object('security.trellis.dev/v1alpha1', 'WafPolicy', {}), "/spec must have required property 'mode'"],
-    ['an OpenAPI reference without key', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'detect', openapi: { configMap: 'api' } }), "/spec/openapi must have required property 'key'"],
+    ['an OpenAPI reference without key', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'detect', openapi: { configMapRef: { name: 'api' } } }), "/spec/openapi/configMapRef must have required property 'key'"],
     ['an excluded path that is not a path', object('security.trellis.dev/v1alpha1', 'WafPolicy', { mode: 'detect', exclusions: { paths: ['healthz'] } }), '/spec/exclusions/paths/0 must match pattern'],
   ])('rejects %s', (_, invalid, expected) => {
     expect(validate(invalid).join('\n')).toContain(expected);
