@@ -8,7 +8,7 @@ import { Issuer, SigningCa } from './issuer';
 import { assertWorkloadKey, KeyAlgorithm, parsePublicKey } from './keys';
 import { parseCertificates, splitPemCertificates } from './pem';
 import { formatWorkloadId, validateTrustDomain, WorkloadIdentity } from './spiffe-id';
-import { DEFAULT_SVID_TTL_SECONDS, IssuedSvid, issueSvid } from './svid';
+import { DEFAULT_SVID_TTL_SECONDS, IssuedSvid, issueServingCert, issueSvid } from './svid';
 
 export interface CertificateAuthorityOptions {
   trustDomain: string;
@@ -112,6 +112,16 @@ export class CertificateAuthority {
       now: this.clock(),
     });
     return { ...svid, trustBundlePem: this.trustBundlePem() };
+  }
+
+  /**
+   * A server certificate for DNS names (the control plane's own HTTPS endpoints that clients
+   * outside the mesh call, e.g. the API server calling the injection webhook), from the same
+   * signing CA, so the trust bundle is also their CA bundle.
+   */
+  async issueServing(publicKey: string | KeyObject, request: { dnsNames: string[]; ttlSeconds?: number }): Promise<Omit<IssuedCertificate, 'spiffeId'>> {
+    const cert = await issueServingCert(this.issuer, { publicKey: publicKeyOf(publicKey), dnsNames: request.dnsNames, ttlSeconds: this.ttlFor(request.ttlSeconds), now: this.clock() });
+    return { ...cert, trustBundlePem: this.trustBundlePem() };
   }
 
   /**

@@ -38,32 +38,51 @@ export function caDirectoryOf(ca: CertificateAuthority): CaDirectory {
 
 export async function loadCaFromDir(dir: string): Promise<CaDirectory> {
   const file = (name: string) => path.join(dir, name);
-  const certPem = await readRequired(file(CA_FILES.cert));
-  const keyPem = await readRequired(file(CA_FILES.key));
-  const rootsPem = splitPemCertificates(await readRequired(file(CA_FILES.roots)));
-  const chainText = await readOptional(file(CA_FILES.chain));
+  const files: CaFiles = {
+    cert: await readRequired(file(CA_FILES.cert)),
+    key: await readRequired(file(CA_FILES.key)),
+    roots: await readRequired(file(CA_FILES.roots)),
+    chain: await readOptional(file(CA_FILES.chain)),
+  };
+  return { ...(await caFromFiles(files, file, `CA in ${dir}`)), rootRotation: await loadRootRotation(dir) };
+}
 
-  const cert = parseCertificate(certPem, file(CA_FILES.cert));
-  const roots = parseCertificates(rootsPem, file(CA_FILES.roots));
-  if (!cert.checkPrivateKey(parsePrivateKey(keyPem, file(CA_FILES.key)))) {
-    throw new Error(`${file(CA_FILES.key)}: does not match the public key of ${CA_FILES.cert}`);
+/** The cacerts texts, wherever they are kept (a directory, a Kubernetes Secret); `chain` may be absent. */
+export interface CaFiles {
+  cert: string;
+  key: string;
+  chain?: string | undefined;
+  roots: string;
+}
+
+/**
+ * Checks a CA given as the cacerts texts and returns it ready to sign: the key matches, the
+ * chain leads to a self-signed root, and that root is among the trusted ones. `where` names a
+ * file (e.g. its path or Secret key) in errors; keys never appear in them.
+ */
+export async function caFromFiles(files: CaFiles, where: (file: string) => string, what: string): Promise<Omit<CaDirectory, 'rootRotation'>> {
+  const rootsPem = splitPemCertificates(files.roots);
+  const cert = parseCertificate(files.cert, where(CA_FILES.cert));
+  const roots = parseCertificates(rootsPem, where(CA_FILES.roots));
+  if (!cert.checkPrivateKey(parsePrivateKey(files.key, where(CA_FILES.key)))) {
+    throw new Error(`${where(CA_FILES.key)}: does not match the public key of ${CA_FILES.cert}`);
   }
-  let chainPem = chainText ? splitPemCertificates(chainText) : [];
-  if (chainPem.length && parseCertificate(chainPem[0], file(CA_FILES.chain)).fingerprint256 === cert.fingerprint256) {
+  let chainPem = files.chain ? splitPemCertificates(files.chain) : [];
+  if (chainPem.length && parseCertificate(chainPem[0], where(CA_FILES.chain)).fingerprint256 === cert.fingerprint256) {
     chainPem = chainPem.slice(1);
   }
   if (!chainPem.length && !cert.checkIssued(cert)) {
-    // No chain file: ca-cert.pem is an intermediate directly under one of the roots.
+    // No chain: ca-cert.pem is an intermediate directly under one of the roots.
     const root = rootsPem.find((_pem, i) => cert.checkIssued(roots[i]) && cert.verify(roots[i].publicKey));
-    if (!root) throw new Error(`${file(CA_FILES.chain)}: missing, and no root in ${CA_FILES.roots} issued ${CA_FILES.cert}`);
+    if (!root) throw new Error(`${where(CA_FILES.chain)}: missing, and no root in ${CA_FILES.roots} issued ${CA_FILES.cert}`);
     chainPem = [root];
   }
-  const signing: SigningCa = { certPem, keyPem, chainPem };
-  const issuer = await Issuer.load(signing, `CA in ${dir} (${CA_FILES.cert} + ${CA_FILES.chain})`);
+  const signing: SigningCa = { certPem: files.cert, keyPem: files.key, chainPem };
+  const issuer = await Issuer.load(signing, `${what} (${CA_FILES.cert} + ${CA_FILES.chain})`);
   if (!roots.some((r) => r.fingerprint256 === issuer.root.fingerprint256)) {
-    throw new Error(`${file(CA_FILES.roots)}: does not contain the root that ${CA_FILES.chain} ends with`);
+    throw new Error(`${where(CA_FILES.roots)}: does not contain the root that ${CA_FILES.chain} ends with`);
   }
-  return { signing, rootsPem, rootRotation: await loadRootRotation(dir) };
+  return { signing, rootsPem };
 }
 
 async function loadRootRotation(dir: string): Promise<RootRotationState | undefined> {

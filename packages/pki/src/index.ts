@@ -24,5 +24,5 @@ export { verifySpiffePeer } from './verify';
 export type { CertificateInput, PeerRejection, PeerVerification, VerifyPeerOptions } from './verify';
 export { clientTlsOptions, serverTlsOptions, spiffeServerIdentityCheck, SpiffePeerError, verifyTlsPeer, workloadSecureContextOptions } from './tls';
 export type { PeerPolicy, WorkloadCredentials } from './tls';
-export { CA_FILES, caDirectoryOf, initCaDir, loadCaFromDir, saveCaToDir } from './ca-dir';
-export type { CaDirectory } from './ca-dir';
+export { CA_FILES, caDirectoryOf, caFromFiles, initCaDir, loadCaFromDir, saveCaToDir } from './ca-dir';
+export type { CaDirectory, CaFiles } from './ca-dir';

@@ -27,9 +27,33 @@ export interface SvidRequest {
 }
 
 export async function issueSvid(issuer: Issuer, request: SvidRequest): Promise<IssuedSvid> {
+  const spiffeId = formatWorkloadId(request.identity);
+  const leaf = await issueLeaf(issuer, request, [{ type: 'url', value: spiffeId }], [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+  return { spiffeId, ...leaf };
+}
+
+export interface ServingCertRequest {
+  publicKey: KeyObject;
+  /** The names clients dial, e.g. `trellis-webhook.trellis-system.svc`. */
+  dnsNames: string[];
+  ttlSeconds: number;
+  now: Date;
+}
+
+/** A server-only certificate for DNS names, for clients outside the mesh (the API server calling a webhook). */
+export async function issueServingCert(issuer: Issuer, request: ServingCertRequest): Promise<Omit<IssuedSvid, 'spiffeId'>> {
+  if (!request.dnsNames.length) throw new Error('serving certificate: dnsNames is empty');
+  return issueLeaf(issuer, request, request.dnsNames.map((value) => ({ type: 'dns' as const, value })), [x509.ExtendedKeyUsage.serverAuth]);
+}
+
+async function issueLeaf(
+  issuer: Issuer,
+  request: { publicKey: KeyObject; ttlSeconds: number; now: Date },
+  names: x509.JsonGeneralName[],
+  extendedUsages: x509.ExtendedKeyUsageType[],
+): Promise<Omit<IssuedSvid, 'spiffeId'>> {
   const { now } = request;
   issuer.assertValidAt(now);
-  const spiffeId = formatWorkloadId(request.identity);
   const publicKey = toPeculiarPublicKey(request.publicKey);
   const isRsa = request.publicKey.asymmetricKeyType === 'rsa';
   const usages = x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0);
@@ -44,18 +68,12 @@ export async function issueSvid(issuer: Issuer, request: SvidRequest): Promise<I
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(usages, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true),
+      new x509.ExtendedKeyUsageExtension(extendedUsages, false),
+      new x509.SubjectAlternativeNameExtension(names, true),
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
     ],
   });
   const certPem = cert.toString('pem') + '\n';
   // X.509 stores whole seconds: report what the certificate says.
-  return {
-    spiffeId,
-    certPem,
-    chainPem: [certPem, ...issuer.presentedChainPem],
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-  };
+  return { certPem, chainPem: [certPem, ...issuer.presentedChainPem], notBefore: cert.notBefore, notAfter: cert.notAfter };
 }
