@@ -13,6 +13,11 @@ export class AuthenticationError extends Error {
   override name = 'AuthenticationError';
 }
 
+/** The authenticator could not decide (e.g. the API server that reviews tokens is unreachable): the caller may retry. */
+export class AuthenticatorUnavailableError extends Error {
+  override name = 'AuthenticatorUnavailableError';
+}
+
 export interface BootstrapTokenEntry extends WorkloadIdentity {
   token: string;
 }

@@ -1,4 +1,4 @@
-export { AuthenticationError, BootstrapTokenAuthenticator } from './authenticator';
+export { AuthenticationError, AuthenticatorUnavailableError, BootstrapTokenAuthenticator } from './authenticator';
 export type { Authenticator, BootstrapTokenEntry } from './authenticator';
 export { addCertificateService } from './server';
 export type { CertificateServiceEvent, CertificateServiceOptions } from './server';

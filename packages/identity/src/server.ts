@@ -2,7 +2,7 @@
 // for that identity, and map every refusal to a precise gRPC status.
 import * as grpc from '@grpc/grpc-js';
 import { CertificateAuthority, formatWorkloadId, IdentityMismatchError, InvalidRequestError, IssuerNotValidError } from '@trellis/pki';
-import { AuthenticationError, Authenticator } from './authenticator';
+import { AuthenticationError, Authenticator, AuthenticatorUnavailableError } from './authenticator';
 import { certificateServiceDefinition, CreateCertificateRequest, CreateCertificateResponse } from './proto';
 
 /** What the service reports; never tokens, keys or CSRs. */
@@ -63,6 +63,7 @@ function toRefusal(err: unknown): RefusedError {
   if (err instanceof RefusedError) return err;
   const message = (err as Error)?.message ?? String(err);
   if (err instanceof AuthenticationError) return new RefusedError(grpc.status.UNAUTHENTICATED, message);
+  if (err instanceof AuthenticatorUnavailableError) return new RefusedError(grpc.status.UNAVAILABLE, message);
   if (err instanceof IdentityMismatchError) return new RefusedError(grpc.status.PERMISSION_DENIED, message);
   if (err instanceof InvalidRequestError) return new RefusedError(grpc.status.INVALID_ARGUMENT, message);
   if (err instanceof IssuerNotValidError) return new RefusedError(grpc.status.FAILED_PRECONDITION, message);
