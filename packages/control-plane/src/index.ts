@@ -13,6 +13,13 @@ export {
   isProxylessNode, proxylessServerListenerName, proxylessSnapshot, proxylessTargetNames, PROXYLESS_CERT_PROVIDER, PROXYLESS_SERVER_LISTENER_TEMPLATE,
 } from './translate/proxyless';
 export * from './translate/names';
-export { ControlPlane, CONTROL_PLANE_IDENTITY, type ControlPlaneOptions, type ProxyBootstrap } from './server/control-plane';
+export { ControlPlane, CONTROL_PLANE_IDENTITY, type CaStore, type ControlPlaneOptions, type ProxyBootstrap } from './server/control-plane';
+// What the control plane's plug-ins (a CaStore, an Authenticator: see @trellis/kube) build on,
+// so that they depend on the control plane alone.
+export { AuthenticationError, AuthenticatorUnavailableError, type Authenticator } from '@trellis/identity';
+export {
+  caFromFiles, createSelfSignedRoot, formatWorkloadId, generateKeyPair, joinPem, splitPemCertificates,
+  type CaDirectory, type CaFiles, type CertificateAuthority, type SigningCa, type WorkloadIdentity,
+} from '@trellis/pki';
 export { formatProxyStatus, proxyStatus, type ProxyStatus, type ProxyTypeStatus, type SyncState } from './server/status';
 export { Pusher, type PushReport, type PushTiming } from './server/pusher';

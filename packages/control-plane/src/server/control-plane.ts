@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials } from '@trellis/identity';
-import { CertificateAuthority, caDirectoryOf, initCaDir, joinPem, parseWorkloadId, saveCaToDir, type WorkloadIdentity } from '@trellis/pki';
+import { CertificateRotator, addCertificateService, localCredentialSource, rotatingServerCredentials, type Authenticator } from '@trellis/identity';
+import { CertificateAuthority, caDirectoryOf, initCaDir, joinPem, parseWorkloadId, saveCaToDir, type CaDirectory, type WorkloadIdentity } from '@trellis/pki';
 import { AdsServer, SnapshotCache, type StreamAuthorizer } from '@trellis/xds';
 import type { MeshModel } from '../model/mesh';
 import { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic } from '../sources/file-source';
@@ -29,6 +29,14 @@ export interface ProxyBootstrap {
   tokenDir: string;
 }
 
+/** Where the CA's signing material is kept: by default `<stateDir>/ca`; in a cluster, a Secret. */
+export interface CaStore {
+  /** The CA to sign with (created on first use when the store has none). */
+  load(): Promise<CaDirectory>;
+  /** Called after every root rotation step. */
+  save(ca: CaDirectory): Promise<void>;
+}
+
 export interface ControlPlaneOptions {
   /** A directory of YAML to read the mesh from; or give `source`. */
   configDir?: string;
@@ -36,6 +44,10 @@ export interface ControlPlaneOptions {
   source?: ConfigSource;
   /** CA material and workload tokens live here (created on first start). */
   stateDir: string;
+  /** Default: the CA directory under `stateDir`. */
+  caStore?: CaStore;
+  /** Who may ask the CA for which identity; default the bootstrap tokens written under `stateDir`. */
+  authenticator?: Authenticator;
   trustDomain?: string;
   rootNamespace?: string;
   defaultMtls?: 'STRICT' | 'PERMISSIVE';
@@ -106,8 +118,20 @@ export class ControlPlane {
     return joinPem(this.ca.trustBundlePem());
   }
 
+  /** The mesh CA, for the control plane's other endpoints (e.g. a webhook's serving certificate). */
+  get certificateAuthority(): CertificateAuthority {
+    return this.ca;
+  }
+
+  private get caStore(): CaStore {
+    return this.options.caStore ?? {
+      load: () => initCaDir(this.caDir, { trustDomain: this.trustDomain }),
+      save: (ca) => saveCaToDir(this.caDir, ca),
+    };
+  }
+
   async start(): Promise<void> {
-    const ca = await initCaDir(this.caDir, { trustDomain: this.trustDomain });
+    const ca = await this.caStore.load();
     this.ca = await CertificateAuthority.create(ca.signing, {
       trustDomain: this.trustDomain,
       additionalRootsPem: ca.rootsPem,
@@ -131,7 +155,7 @@ export class ControlPlane {
     this.ads.addTo(this.xdsServer);
     addCertificateService(this.caServer, {
       ca: this.ca,
-      authenticator: this.tokens,
+      authenticator: this.options.authenticator ?? this.tokens,
       onEvent: (event) => {
         if (event.event === 'issued') this.issuedCount++;
         this.log(`certificate ${event.event}`, { ...event });
@@ -154,7 +178,7 @@ export class ControlPlane {
     if (step === 'begin') await this.ca.beginRootRotation();
     else if (step === 'switch') this.ca.switchToNewRoot();
     else this.ca.retireOldRoot();
-    await saveCaToDir(this.caDir, caDirectoryOf(this.ca));
+    await this.caStore.save(caDirectoryOf(this.ca));
     this.writeBootstrap();
     this.pusher.updateSettings(this.settings());
     const phase = this.ca.rootRotationPhase();
