@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   DiagnosticSink, decodeEnvelope, decodeInteger, decodeList, decodeObject, decodePort, decodeSelector, decodeString, isDnsLabel, type ValidationResult,
 } from '@trellis/objects';
@@ -56,5 +57,11 @@ export function decodeService(input: unknown, defaultNamespace?: string): Valida
   });
   if (ports.length > 1 && [...names].some((n) => n === '')) sink.error('spec.ports', 'every port needs a name when there are several');
   if (rawPorts.length === 0 && envelope.spec !== undefined) sink.error('spec.ports', 'a service needs at least one port');
-  return sink.result({ namespace: envelope.metadata.namespace, name: envelope.metadata.name, ...(selector ? { selector } : {}), ports });
+  // "None" is a headless service: clients dial endpoints directly.
+  const clusterIP = decodeString(spec['clusterIP'], 'spec.clusterIP', sink);
+  if (clusterIP !== undefined && clusterIP !== 'None' && !isIP(clusterIP)) sink.error('spec.clusterIP', `"${clusterIP}" is not an IP address or "None"`);
+  return sink.result({
+    namespace: envelope.metadata.namespace, name: envelope.metadata.name, ...(selector ? { selector } : {}), ports,
+    ...(clusterIP && isIP(clusterIP) ? { clusterIP } : {}),
+  });
 }

@@ -11,6 +11,8 @@ export const APP_PORTS_ANNOTATION = 'sidecar.trellis.dev/app-ports';
 export const OUTBOUND_PORT_ANNOTATION = 'sidecar.trellis.dev/outbound-port';
 export const DEFAULT_OUTBOUND_PORT = 15001;
 export const EGRESS_NAMESPACES_ANNOTATION = 'sidecar.trellis.dev/egress-namespaces';
+/** "true": the workload's traffic is captured by iptables rather than sent to explicit proxy ports. */
+export const CAPTURE_ANNOTATION = 'sidecar.trellis.dev/capture';
 
 function decodePortList(value: string, field: string, sink: DiagnosticSink): Record<string, number> {
   const ports: Record<string, number> = {};
@@ -59,6 +61,8 @@ export function decodeWorkloadEntry(input: unknown, defaultNamespace?: string): 
   for (const ns of egressNamespaces) {
     if (ns !== '*' && ns !== '.' && !isDnsLabel(ns)) sink.error(`metadata.annotations["${EGRESS_NAMESPACES_ANNOTATION}"]`, `"${ns}" is not a namespace, "." or "*"`);
   }
+  const capture = annotations[CAPTURE_ANNOTATION];
+  if (capture !== undefined && capture !== 'true' && capture !== 'false') sink.error(`metadata.annotations["${CAPTURE_ANNOTATION}"]`, `"${capture}" is not "true" or "false"`);
   return sink.result({
     namespace: envelope.metadata.namespace,
     name: envelope.metadata.name,
@@ -66,6 +70,6 @@ export function decodeWorkloadEntry(input: unknown, defaultNamespace?: string): 
     address,
     serviceAccount,
     ports,
-    sidecar: { appPorts, outboundPort, egressNamespaces },
+    sidecar: { appPorts, outboundPort, egressNamespaces, ...(capture === 'true' ? { capture: true } : {}) },
   });
 }

@@ -19,9 +19,11 @@ export interface Service {
   /** Undefined: a service without a selector selects no workloads. */
   selector?: Record<string, string>;
   ports: ServicePort[];
+  /** The virtual IP clients dial (Kubernetes spec.clusterIP); undefined for headless services. */
+  clusterIP?: string;
 }
 
-/** Sidecar settings of a workload run outside Kubernetes (no traffic capture). */
+/** Sidecar settings of a workload: explicit ports outside Kubernetes, or transparent capture. */
 export interface LocalSidecar {
   /** Where the app itself listens, per workload port name (on 127.0.0.1). */
   appPorts: Record<string, number>;
@@ -32,6 +34,11 @@ export interface LocalSidecar {
    * hosts, per namespace): `.` is the workload's own, `*` every one (the default).
    */
   egressNamespaces: string[];
+  /**
+   * The pod's traffic is redirected to its proxy by iptables (`trellis capture-init`): the
+   * proxy listens on 0.0.0.0 (outbound port, 15006 inbound) and matches original destinations.
+   */
+  capture?: boolean;
 }
 
 export interface Workload {

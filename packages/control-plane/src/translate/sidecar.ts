@@ -6,6 +6,7 @@ import {
   httpRoutesFor, inEgressScope, selects, serviceHostname, servicesIn, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
+import { captureResources } from './capture';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
 import {
   OUTBOUND_HTTP_ROUTE, ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, inboundClusterName, inboundListenerName, nodeIdOf, outboundClusterName, spiffeId,
@@ -130,6 +131,16 @@ function inboundFilters(port: number, protocol: PortProtocol, workload: Workload
   }];
 }
 
+/** The chains of one inbound port: mTLS, plaintext, or both, as PeerAuthentication says. */
+function inboundChains(port: number, protocol: PortProtocol, workload: Workload, model: MeshModel, settings: MeshSettings): object[] {
+  const mode = effectiveMtlsMode(model.peerAuthentications, workload, port, { rootNamespace: settings.rootNamespace, meshDefault: settings.defaultMtls });
+  const filters = inboundFilters(port, protocol, workload, model, settings);
+  const chains: object[] = [];
+  if (mode !== 'DISABLE') chains.push({ name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, transport_socket: downstreamTls(), filters });
+  if (mode !== 'STRICT') chains.push({ name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters });
+  return chains;
+}
+
 /** This workload's own resources, memoized under its node id: re-encoded only when they change. */
 function inboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, memo: ResourceMemo): { listeners: Resource[]; clusters: Resource[] } {
   const listeners: Resource[] = [];
@@ -138,14 +149,9 @@ function inboundResources(model: MeshModel, workload: Workload, settings: MeshSe
   const portNames = Object.fromEntries(Object.entries(workload.ports).map(([name, port]) => [port, name]));
   for (const [port, protocol] of inboundPorts(model, workload)) {
     const name = inboundListenerName(port);
-    listeners.push(memo.get(TypeUrl.Listener, name, () => {
-      const mode = effectiveMtlsMode(model.peerAuthentications, workload, port, { rootNamespace: settings.rootNamespace, meshDefault: settings.defaultMtls });
-      const filters = inboundFilters(port, protocol, workload, model, settings);
-      const chains: object[] = [];
-      if (mode !== 'DISABLE') chains.push({ name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, transport_socket: downstreamTls(), filters });
-      if (mode !== 'STRICT') chains.push({ name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters });
-      return { name, address: socketAddress(workload.address, port), traffic_direction: 'INBOUND', filter_chains: chains };
-    }, {
+    listeners.push(memo.get(TypeUrl.Listener, name, () => (
+      { name, address: socketAddress(workload.address, port), traffic_direction: 'INBOUND', filter_chains: inboundChains(port, protocol, workload, model, settings) }
+    ), {
       scope: node,
       inputs: [
         workload, port, protocol, settings.rootNamespace, settings.trustDomain, settings.defaultMtls,
@@ -199,14 +205,19 @@ function routesFrom(attached: HttpRoute[], model: MeshModel): object[] {
 function virtualHosts(model: MeshModel, services: Service[], namespace: string): object[] {
   return services.flatMap((service) =>
     service.ports.filter((p) => isHttp(p.protocol)).map((port, i) => {
-      const attached = httpRoutesFor(model, service, port);
       return {
         name: `${serviceHostname(service)}:${port.port}`,
         // Bare host names (no port) go to a service's first HTTP port.
         domains: domainsFor(service, port, namespace, i === 0),
-        routes: attached.length > 0 ? routesFrom(attached, model) : [{ name: 'default', match: { prefix: '/' }, route: { cluster: outboundClusterName(service, port), timeout: duration(0), retry_policy: RETRY_POLICY } }],
+        routes: serviceRoutes(model, service, port),
       };
     }));
+}
+
+/** A service port's routes: its HTTPRoutes', or the default one to its cluster. */
+function serviceRoutes(model: MeshModel, service: Service, port: ServicePort): object[] {
+  const attached = httpRoutesFor(model, service, port);
+  return attached.length > 0 ? routesFrom(attached, model) : [{ name: 'default', match: { prefix: '/' }, route: { cluster: outboundClusterName(service, port), timeout: duration(0), retry_policy: RETRY_POLICY } }];
 }
 
 /** Host names a client may use for a service port, most specific last. */
@@ -279,6 +290,18 @@ function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSett
   return { clusters, endpoints, route };
 }
 
+/** Requests an app sends to its proxy by name, routed by their Host header. */
+const OUTBOUND_HTTP_FILTER = {
+  name: 'envoy.filters.network.http_connection_manager',
+  typed_config: {
+    '@type': EnvoyType.HttpConnectionManager,
+    stat_prefix: 'outbound_http',
+    codec_type: 'AUTO',
+    rds: { route_config_name: OUTBOUND_HTTP_ROUTE, config_source: ADS },
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } }],
+  },
+};
+
 function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
   // The route table differs only by the caller's namespace (short names resolve there) and scope.
   const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
@@ -288,19 +311,7 @@ function outboundResources(model: MeshModel, workload: Workload, settings: MeshS
     name: 'outbound|http',
     address: socketAddress(workload.address, workload.sidecar.outboundPort),
     traffic_direction: 'OUTBOUND',
-    filter_chains: [{
-      name: 'http',
-      filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': EnvoyType.HttpConnectionManager,
-          stat_prefix: 'outbound_http',
-          codec_type: 'AUTO',
-          rds: { route_config_name: OUTBOUND_HTTP_ROUTE, config_source: ADS },
-          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': EnvoyType.Router } }],
-        },
-      }],
-    }],
+    filter_chains: [{ name: 'http', filters: [OUTBOUND_HTTP_FILTER] }],
   }), { scope: nodeIdOf(workload), inputs: [workload.address, workload.sidecar.outboundPort] });
   return { listener, ...shared };
 }
@@ -314,11 +325,16 @@ export function sidecarSnapshot(
 ): Snapshot {
   const inbound = inboundResources(model, workload, settings, memo);
   const outbound = outboundResources(model, workload, settings, ready, memo);
+  // A captured workload's virtual listeners replace the explicit ones.
+  const capture = workload.sidecar.capture ? captureResources(model, workload, ready, memo, {
+    explicitOutbound: OUTBOUND_HTTP_FILTER, inboundPorts: inboundPorts(model, workload), inboundChains: (port, protocol) => inboundChains(port, protocol, workload, model, settings),
+    serviceRoutes: (service, port) => serviceRoutes(model, service, port), upstreamTls: (service, port, backends) => upstreamTls(service, port, backends, settings), http2Options,
+  }) : undefined;
   return Snapshot.create({
     [TypeUrl.Secret]: { resources: [memo.get(TypeUrl.Secret, ROOT_CA_SECRET, () => ({ name: ROOT_CA_SECRET, validation_context: { trusted_ca: { inline_string: settings.trustBundlePem } } }))] },
-    [TypeUrl.Cluster]: { resources: [...inbound.clusters, ...outbound.clusters] },
+    [TypeUrl.Cluster]: { resources: [...inbound.clusters, ...outbound.clusters, ...(capture?.clusters ?? [])] },
     [TypeUrl.ClusterLoadAssignment]: { resources: outbound.endpoints },
-    [TypeUrl.Listener]: { resources: [...inbound.listeners, outbound.listener] },
+    [TypeUrl.Listener]: { resources: capture ? capture.listeners : [...inbound.listeners, outbound.listener] },
     [TypeUrl.RouteConfiguration]: { resources: [outbound.route] },
   }, previous);
 }
