@@ -13,6 +13,14 @@ import type { AddressInfo, Socket } from 'node:net';
  * carries the deletion's resourceVersion, and an unserved kind (a CRD nobody
  * installed) is 404. It also serves discovery (/api, /apis, resource lists) and single
  * objects, which is what kubectl needs for `apply --dry-run=client`.
+ *
+ * Writes: POST creates (409 AlreadyExists), PUT replaces (409 Conflict on a stale
+ * resourceVersion), PATCH applies an RFC 6902 JSON patch; a namespaced collection is also
+ * served under `namespaces/<ns>/`. TokenReview (authentication.k8s.io/v1) answers for the
+ * ServiceAccount tokens minted with `serviceAccountToken()` the way the API server's
+ * token authenticator does: audiences intersected, expiry checked, a pod-bound token
+ * invalid once its pod is gone, the user as system:serviceaccount:<ns>:<sa> with the pod
+ * in `extra`, and a refusal as `authenticated` unset plus an `error` (still 201 Created).
  */
 
 export interface FakeKind {
@@ -45,12 +53,24 @@ interface Watcher {
 }
 
 export interface RequestRecord {
+  method: string;
   path: string;
   watch: boolean;
   query: Record<string, string>;
 }
 
 const TOKEN = 'trellis-test-token';
+/** What the API server checks a token against when a TokenReview names no audiences. */
+export const API_SERVER_AUDIENCE = 'https://kubernetes.default.svc.cluster.local';
+
+/** What `serviceAccountToken()` mints: a projected token, optionally bound to a pod. */
+export interface TokenClaims {
+  namespace: string;
+  serviceAccount: string;
+  audiences: string[];
+  expiresAt: Date;
+  pod?: { name: string; uid: string };
+}
 
 /** A serving certificate for 127.0.0.1 and the CA that signed it (PEM). */
 export interface ServingTls {
@@ -75,6 +95,7 @@ export class FakeApiServer {
   private readonly collections = new Map<string, Collection>();
   private readonly history: { resourceVersion: number; path: string; type: EventType; object: StoredObject }[] = [];
   private readonly watchers = new Set<Watcher>();
+  private readonly tokens = new Map<string, TokenClaims>();
   private resourceVersion = 1000;
   private compactedAt = 0;
   private available = true;
@@ -147,6 +168,19 @@ export class FakeApiServer {
     this.commit(collection, 'DELETED', clone(existing));
   }
 
+  /** Mints a ServiceAccount token, as the TokenRequest API does for a projected volume. */
+  serviceAccountToken(claims: TokenClaims): string {
+    const token = `fake-sa-token.${randomUUID()}`;
+    this.tokens.set(token, { ...claims, audiences: [...claims.audiences] });
+    return token;
+  }
+
+  /** An object as stored, or undefined. */
+  get(kind: Pick<FakeKind, 'apiVersion' | 'kind'>, namespace: string | undefined, name: string): StoredObject | undefined {
+    const found = this.collectionOf(kind).objects.get(`${namespace ?? ''}/${name}`);
+    return found && clone(found);
+  }
+
   /** Sends every bookmark-asking watcher the current resourceVersion, as the API server does periodically. */
   bookmark(): void {
     for (const watcher of this.watchers) {
@@ -214,21 +248,115 @@ export class FakeApiServer {
     const url = new URL(request.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams);
     const watch = query['watch'] === 'true' || query['watch'] === '1';
-    this.requests.push({ path: url.pathname, watch, query });
+    const method = request.method ?? 'GET';
+    this.requests.push({ method, path: url.pathname, watch, query });
     if (!this.available) return this.reply(response, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
     if (request.headers.authorization !== `Bearer ${TOKEN}`) return this.reply(response, 401, status(401, 'Unauthorized', 'Unauthorized'));
-    if (request.method !== 'GET') return this.reply(response, 405, status(405, 'MethodNotAllowed', `${request.method} is not supported by this stand-in`));
+    if (method !== 'GET') {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => this.write(method, url.pathname, request.headers['content-type'], Buffer.concat(chunks).toString('utf8'), response));
+      return;
+    }
+    const namespaced = this.locate(url.pathname);
+    if (namespaced && namespaced.name === undefined) return this.list(namespaced.collection, response, namespaced.namespace);
     const discovery = this.discovery(url.pathname);
     if (discovery) return this.reply(response, 200, discovery);
     const collection = this.collections.get(url.pathname);
     if (!collection) return this.getObject(url.pathname, response);
     if (watch) return this.watch(collection, url.pathname, query, response);
+    this.list(collection, response);
+  }
+
+  private list(collection: Collection, response: http.ServerResponse, namespace?: string): void {
     const builtIn = collection.kind.builtIn;
+    const objects = [...collection.objects.values()].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
     this.reply(response, 200, {
       apiVersion: collection.kind.apiVersion,
       kind: `${collection.kind.kind}List`,
       metadata: { resourceVersion: String(this.resourceVersion) },
-      items: [...collection.objects.values()].map(({ apiVersion, kind, ...rest }) => (builtIn ? rest : { apiVersion, kind, ...rest })),
+      items: objects.map(({ apiVersion, kind, ...rest }) => (builtIn ? rest : { apiVersion, kind, ...rest })),
+    });
+  }
+
+  /** `<version path>/namespaces/<ns>/<plural>[/<name>]` of a namespaced kind, or `<version path>/<plural>/<name>` of a cluster one. */
+  private locate(pathname: string): { collection: Collection; namespace?: string; name?: string } | undefined {
+    for (const collection of this.collections.values()) {
+      const prefix = collectionPath({ apiVersion: collection.kind.apiVersion, plural: '' });
+      if (!pathname.startsWith(prefix)) continue;
+      const rest = pathname.slice(prefix.length).split('/');
+      if (collection.kind.namespaced && rest[0] === 'namespaces' && rest[2] === collection.kind.plural && (rest.length === 3 || rest.length === 4)) {
+        return { collection, namespace: rest[1], ...(rest.length === 4 ? { name: rest[3] } : {}) };
+      }
+      if (!collection.kind.namespaced && rest.length === 2 && rest[0] === collection.kind.plural) return { collection, name: rest[1] };
+    }
+    return undefined;
+  }
+
+  /** POST (create, or a TokenReview), PUT (replace) and PATCH (RFC 6902). */
+  private write(method: string, pathname: string, contentType: string | undefined, text: string, response: http.ServerResponse): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return this.reply(response, 400, status(400, 'BadRequest', 'the request body is not JSON'));
+    }
+    if (method === 'POST' && pathname === '/apis/authentication.k8s.io/v1/tokenreviews') return this.reply(response, 201, this.reviewToken(body as TokenReviewBody));
+    const target = this.locate(pathname);
+    if (!target) return this.reply(response, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    const { collection, namespace, name } = target;
+    const what = `${collection.kind.plural} "${name ?? (body as StoredObject).metadata?.name}"`;
+    const existing = name === undefined ? undefined : collection.objects.get(`${namespace ?? ''}/${name}`);
+    if (method === 'POST' && name === undefined) {
+      const object = { ...(body as StoredObject), apiVersion: collection.kind.apiVersion, kind: collection.kind.kind };
+      object.metadata = { ...object.metadata, ...(namespace ? { namespace } : {}) };
+      if (collection.objects.has(objectKey(object.metadata))) return this.reply(response, 409, status(409, 'AlreadyExists', `${what} already exists`));
+      return this.reply(response, 201, this.create(object));
+    }
+    if (!existing) return this.reply(response, 404, status(404, 'NotFound', `${what} not found`));
+    if (method === 'PUT') {
+      const object = body as StoredObject;
+      if (object.metadata?.resourceVersion && object.metadata.resourceVersion !== existing.metadata.resourceVersion) {
+        return this.reply(response, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`));
+      }
+      return this.reply(response, 200, this.update({ ...object, metadata: { ...object.metadata, name: existing.metadata.name, ...(namespace ? { namespace } : {}) } }));
+    }
+    if (method === 'PATCH' && contentType === 'application/json-patch+json') {
+      try {
+        return this.reply(response, 200, this.update(applyJsonPatch(clone(existing), body as JsonPatchOperation[])));
+      } catch (error) {
+        return this.reply(response, 422, status(422, 'Invalid', `${what}: ${(error as Error).message}`));
+      }
+    }
+    this.reply(response, 415, status(415, 'UnsupportedMediaType', `${method} with ${contentType ?? 'no content type'} is not supported by this stand-in`));
+  }
+
+  private reviewToken(review: TokenReviewBody): object {
+    const spec = review.spec ?? {};
+    const answer = (result: object) => ({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, spec, status: result });
+    const refuse = (error: string) => answer({ user: {}, error: `[invalid bearer token, ${error}]` });
+    const claims = this.tokens.get(spec.token ?? '');
+    if (!claims) return refuse('token is not a service account token this server issued');
+    const wanted = spec.audiences?.length ? spec.audiences : [API_SERVER_AUDIENCE];
+    const audiences = wanted.filter((a) => claims.audiences.includes(a));
+    if (!audiences.length) return refuse(`token audiences ${JSON.stringify(claims.audiences)} is invalid for the target audiences ${JSON.stringify(wanted)}`);
+    if (claims.expiresAt.getTime() <= Date.now()) return refuse('service account token has expired');
+    const extra: Record<string, string[]> = {};
+    if (claims.pod) {
+      const pod = [...this.collections.values()].find((c) => c.kind.kind === 'Pod')?.objects.get(`${claims.namespace}/${claims.pod.name}`);
+      if (pod?.metadata.uid !== claims.pod.uid) return refuse('service account token has been invalidated');
+      extra['authentication.kubernetes.io/pod-name'] = [claims.pod.name];
+      extra['authentication.kubernetes.io/pod-uid'] = [claims.pod.uid];
+    }
+    return answer({
+      authenticated: true,
+      audiences,
+      user: {
+        username: `system:serviceaccount:${claims.namespace}:${claims.serviceAccount}`,
+        uid: randomUUID(),
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${claims.namespace}`, 'system:authenticated'],
+        extra,
+      },
     });
   }
 
@@ -299,6 +427,50 @@ export class FakeApiServer {
   }
 }
 
+interface TokenReviewBody {
+  spec?: { token?: string; audiences?: string[] };
+}
+
+interface JsonPatchOperation {
+  op: string;
+  path: string;
+  value?: unknown;
+}
+
+/** RFC 6902 add, replace and remove (what our callers send), with RFC 6901 pointers. */
+export function applyJsonPatch<T>(document: T, operations: readonly JsonPatchOperation[]): T {
+  let root: unknown = document;
+  for (const { op, path, value } of operations) {
+    if (path === '') {
+      if (op !== 'add' && op !== 'replace') throw new Error(`${op} of the whole document is not supported`);
+      root = clone(value);
+      continue;
+    }
+    const tokens = path.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = tokens.pop()!;
+    let parent = root as Record<string, unknown> | unknown[];
+    for (const token of tokens) {
+      const next = Array.isArray(parent) ? parent[Number(token)] : parent[token];
+      if (next === null || typeof next !== 'object') throw new Error(`patch path ${path}: ${token} does not exist`);
+      parent = next as Record<string, unknown> | unknown[];
+    }
+    if (Array.isArray(parent)) {
+      const index = last === '-' ? parent.length : Number(last);
+      if (!Number.isInteger(index) || index < 0 || index > parent.length || (op !== 'add' && index >= parent.length)) throw new Error(`patch path ${path}: index out of range`);
+      if (op === 'add') parent.splice(index, 0, clone(value));
+      else if (op === 'replace') parent[index] = clone(value);
+      else if (op === 'remove') parent.splice(index, 1);
+      else throw new Error(`patch op "${op}" is not supported`);
+      continue;
+    }
+    if (op !== 'add' && !(last in parent)) throw new Error(`patch path ${path}: does not exist`);
+    if (op === 'add' || op === 'replace') parent[last] = clone(value);
+    else if (op === 'remove') delete parent[last];
+    else throw new Error(`patch op "${op}" is not supported`);
+  }
+  return root as T;
+}
+
 export const FAKE_KINDS = {
   service: { apiVersion: 'v1', kind: 'Service', plural: 'services', builtIn: true, namespaced: true },
   pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', builtIn: true, namespaced: true },
@@ -310,6 +482,8 @@ export const FAKE_KINDS = {
   peerAuthentication: { apiVersion: 'security.trellis.dev/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
   wafPolicy: { apiVersion: 'security.trellis.dev/v1alpha1', kind: 'WafPolicy', plural: 'wafpolicies', builtIn: false, namespaced: true },
   httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', builtIn: false, namespaced: true },
+  secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', builtIn: true, namespaced: true },
+  mutatingWebhookConfiguration: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', builtIn: true, namespaced: false },
   istioAuthorizationPolicy: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false, namespaced: true },
   istioPeerAuthentication: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
 } satisfies Record<string, FakeKind>;
@@ -323,5 +497,4 @@ export const INSTALL_KINDS: FakeKind[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', builtIn: true, namespaced: true },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', builtIn: true, namespaced: true },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', builtIn: true, namespaced: true },
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', builtIn: true, namespaced: false },
 ];

@@ -150,10 +150,14 @@ describe('KubeSource', () => {
     await until((r) => r.diagnostics.length === 0, 'the account back');
   });
 
-  test('Namespaces: taking a namespace out of the mesh removes its workloads', async () => {
+  test('Namespaces: taking a namespace out of the mesh removes its workloads, except pods asking for it themselves', async () => {
     await startSource();
     server.update(namespace('shop', false));
     await until((r) => r.model.workloads.length === 0, 'no workloads');
+    const asking = pod('batch-1', 'batch', '10.0.0.21', 'reviews');
+    server.create({ ...asking, metadata: { ...asking.metadata, labels: { app: 'batch', 'sidecar.trellis.dev/inject': 'true' } } });
+    await until((r) => r.model.workloads.map((w) => w.name).join() === 'batch-1', 'the pod that asked');
+    server.remove(asking);
     server.update(namespace('shop'));
     await until((r) => workload(r, 'reviews-1') !== undefined, 'the workload back');
   });

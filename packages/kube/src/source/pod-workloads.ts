@@ -3,10 +3,24 @@ import { objectPath, PODS } from './resources';
 
 /** Namespaces in the mesh carry this label (the injector webhook selects on it too). */
 export const INJECTION_LABEL = 'trellis-injection';
-/** A pod opts out of the mesh with this annotation set to "false". */
+/** A pod opts out of the mesh with this label or annotation set to "false", or in (outside labelled namespaces) with "true". */
 export const INJECT_ANNOTATION = 'sidecar.trellis.dev/inject';
 /** Where a captured pod's proxy takes its app's outbound traffic (iptables redirects there). */
 export const CAPTURED_OUTBOUND_PORT = 15001;
+
+/**
+ * Whether a pod belongs in the mesh, and if not why: its namespace labelled
+ * `trellis-injection=enabled`, or, in a namespace without that label, the pod's own inject
+ * label or annotation "true"; "false" on the pod always keeps it out. The injector and the
+ * workload list decide by this one rule.
+ */
+export function meshMembership(namespaceMode: string | undefined, meta: Pick<Meta, 'labels' | 'annotations'>): { member: true } | { member: false; reason: string } {
+  const asked = meta.annotations?.[INJECT_ANNOTATION] ?? meta.labels?.[INJECT_ANNOTATION];
+  if (asked === 'false') return { member: false, reason: `opted out (${INJECT_ANNOTATION}: "false")` };
+  if (namespaceMode === 'enabled' || (namespaceMode === undefined && asked === 'true')) return { member: true };
+  if (namespaceMode !== undefined) return { member: false, reason: `namespace labelled ${INJECTION_LABEL}=${namespaceMode}` };
+  return { member: false, reason: `neither the namespace (${INJECTION_LABEL}=enabled) nor the pod (${INJECT_ANNOTATION}: "true") asks for injection` };
+}
 
 export interface Meta {
   name: string;
@@ -55,21 +69,22 @@ function notReadyPods(slices: readonly EndpointSliceObject[]): Set<string> {
 
 /**
  * The mesh's Kubernetes workloads: running pods with an IP, in namespaces labelled into
- * the mesh and not opted out — every pod the injector gave a proxy, so a client-only pod
+ * the mesh or asking for it themselves (meshMembership) — every pod the injector gave a
+ * proxy, so a client-only pod
  * gets its config too. A workload's ports are its named container ports plus, for each
  * selecting Service port with a numeric targetPort, that port under the Service port's
  * name (how workloadPort() looks it up).
  */
 export function podWorkloads(inputs: PodInputs, diagnostics: FileDiagnostic[]): Workload[] {
-  const meshNamespaces = new Set(inputs.namespaces.filter((n) => n.metadata.labels?.[INJECTION_LABEL] === 'enabled').map((n) => n.metadata.name));
+  const namespaceModes = new Map(inputs.namespaces.map((n) => [n.metadata.name, n.metadata.labels?.[INJECTION_LABEL]]));
   const serviceAccounts = new Set(inputs.serviceAccounts.map((sa) => key(sa.metadata.namespace, sa.metadata.name)));
   const notReady = notReadyPods(inputs.endpointSlices);
   const workloads: Workload[] = [];
   const pods = [...inputs.pods].sort((a, b) => key(a.metadata.namespace, a.metadata.name).localeCompare(key(b.metadata.namespace, b.metadata.name)));
   for (const pod of pods) {
-    const { name, namespace = 'default', labels = {}, annotations = {} } = pod.metadata;
+    const { name, namespace = 'default', labels = {} } = pod.metadata;
     // A host-network pod shares the node's network: there is no pod traffic to capture.
-    if (!meshNamespaces.has(namespace) || annotations[INJECT_ANNOTATION] === 'false' || pod.spec?.hostNetwork) continue;
+    if (!meshMembership(namespaceModes.get(namespace), pod.metadata).member || pod.spec?.hostNetwork) continue;
     const address = pod.status?.podIP;
     if (pod.status?.phase !== 'Running' || !address || pod.metadata.deletionTimestamp || notReady.has(key(namespace, name))) continue;
     const selecting = inputs.services.filter((s) => s.namespace === namespace && selects(s.selector, labels));

@@ -1,0 +1,103 @@
+import { injectionPatch, type AdmittedPod, type InjectionSettings } from '../src/injection/inject';
+import { applyJsonPatch } from './fake-apiserver';
+
+const settings: InjectionSettings = {
+  proxyImage: 'ghcr.io/trellis-mesh/proxy:test', trustDomain: 'cluster.local',
+  xdsAddress: 'trellis-control-plane.trellis-system.svc:15010', caAddress: 'trellis-control-plane.trellis-system.svc:15012',
+  controlPlaneId: 'spiffe://cluster.local/ns/trellis-system/sa/trellis-control-plane',
+  caRootsPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', tokenAudience: 'trellis-ca',
+};
+const IN_MESH = { 'trellis-injection': 'enabled' };
+
+interface Container { name: string; restartPolicy?: string; args?: string[]; securityContext?: Record<string, unknown>; startupProbe?: unknown; volumeMounts?: { name: string; mountPath: string }[] }
+interface Pod {
+  metadata: { generateName?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { hostNetwork?: boolean; serviceAccountName?: string; initContainers?: Container[]; containers: Container[]; volumes?: { name: string; projected?: unknown; downwardAPI?: unknown }[] };
+}
+
+const appPod = (extra: Partial<Pod['metadata']> = {}, spec: Partial<Pod['spec']> = {}): Pod => ({
+  metadata: { generateName: 'reviews-7d9f-', labels: { app: 'reviews' }, ...extra },
+  spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }], ...spec },
+});
+
+/** Runs the webhook's answer the way the API server does: apply the patch to the pod. */
+function admit(pod: Pod, namespaceLabels: Record<string, string> = IN_MESH): { pod: Pod; reason?: string } {
+  const decision = injectionPatch(pod as AdmittedPod, namespaceLabels, settings);
+  if ('refused' in decision) throw new Error(decision.refused);
+  if (!decision.inject) return { pod, reason: decision.reason };
+  return { pod: applyJsonPatch(JSON.parse(JSON.stringify(pod)) as Pod, decision.patch) };
+}
+
+describe('sidecar injection patch', () => {
+  it('adds the capture init, then the proxy as a native sidecar, with its token, bootstrap and status', () => {
+    const { pod } = admit(appPod());
+    expect(pod.spec.initContainers!.map((c) => c.name)).toEqual(['trellis-capture', 'trellis-proxy']);
+    expect(pod.spec.containers.map((c) => c.name)).toEqual(['app']);
+    const [capture, proxy] = pod.spec.initContainers!;
+    expect(capture.args).toEqual(['capture-init', '--proxy-uid=1337', '--inbound-port=15006', '--outbound-port=15001']);
+    expect(capture.securityContext).toMatchObject({ runAsUser: 0, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } });
+    expect(proxy.restartPolicy).toBe('Always');
+    expect(proxy.startupProbe).toMatchObject({ exec: { command: ['node', '-e', expect.stringContaining('http://127.0.0.1:15000/ready')] } });
+    expect(proxy.securityContext).toEqual({
+      runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
+    });
+    expect(proxy.args).toContain('--token-file=/var/run/secrets/tokens/trellis-ca-token');
+    expect(proxy.args).toContain('--node=$(POD_NAME).$(POD_NAMESPACE)');
+    expect(pod.spec.volumes).toEqual([
+      { name: 'trellis-token', projected: { sources: [{ serviceAccountToken: { audience: 'trellis-ca', expirationSeconds: 3600, path: 'trellis-ca-token' } }] } },
+      { name: 'trellis-bootstrap', downwardAPI: { items: [
+        { path: 'bootstrap.json', fieldRef: { fieldPath: "metadata.annotations['sidecar.trellis.dev/bootstrap']" } },
+        { path: 'root-cert.pem', fieldRef: { fieldPath: "metadata.annotations['sidecar.trellis.dev/ca-roots']" } },
+      ] } },
+    ]);
+    const annotations = pod.metadata.annotations!;
+    expect(JSON.parse(annotations['sidecar.trellis.dev/status'])).toEqual({ version: 1, initContainers: ['trellis-capture', 'trellis-proxy'], volumes: ['trellis-token', 'trellis-bootstrap'] });
+    expect(JSON.parse(annotations['sidecar.trellis.dev/bootstrap'])).toMatchObject({ xdsAddress: settings.xdsAddress, caAddress: settings.caAddress, rootCertFile: '/etc/trellis/root-cert.pem' });
+    expect(annotations['sidecar.trellis.dev/ca-roots']).toBe(settings.caRootsPem);
+  });
+
+  it('keeps the pod\'s own init containers, volumes and annotations, after the proxy', () => {
+    const { pod } = admit(appPod({ annotations: { 'prometheus.io/scrape': 'true' } }, {
+      initContainers: [{ name: 'migrate' }], volumes: [{ name: 'data' }],
+    }));
+    expect(pod.spec.initContainers!.map((c) => c.name)).toEqual(['trellis-capture', 'trellis-proxy', 'migrate']);
+    expect(pod.spec.volumes!.map((v) => v.name)).toEqual(['data', 'trellis-token', 'trellis-bootstrap']);
+    expect(Object.keys(pod.metadata.annotations!)).toEqual(['prometheus.io/scrape', 'sidecar.trellis.dev/status', 'sidecar.trellis.dev/bootstrap', 'sidecar.trellis.dev/ca-roots']);
+  });
+
+  it('is idempotent: an injected pod admitted again is left as it is', () => {
+    const once = admit(appPod()).pod;
+    const twice = admit(once);
+    expect(twice.reason).toBe('already injected');
+    expect(twice.pod).toEqual(once);
+  });
+
+  it('honours the opt-out annotation, and skips host-network pods', () => {
+    expect(admit(appPod({ annotations: { 'sidecar.trellis.dev/inject': 'false' } })).reason).toBe('opted out (sidecar.trellis.dev/inject: "false")');
+    expect(admit(appPod({ labels: { 'sidecar.trellis.dev/inject': 'false' } })).reason).toBe('opted out (sidecar.trellis.dev/inject: "false")');
+    expect(admit(appPod({}, { hostNetwork: true })).reason).toBe('hostNetwork pod');
+  });
+
+  it('injects by namespace label, or by the pod\'s own label or annotation outside labelled namespaces', () => {
+    expect(admit(appPod(), {}).reason).toMatch(/^neither the namespace/);
+    expect(admit(appPod(), IN_MESH).reason).toBeUndefined();
+    expect(admit(appPod({ annotations: { 'sidecar.trellis.dev/inject': 'true' } }), {}).pod.spec.initContainers).toHaveLength(2);
+    expect(admit(appPod({ labels: { 'sidecar.trellis.dev/inject': 'true' } }), {}).pod.spec.initContainers).toHaveLength(2);
+    // A namespace switched off wins over a pod asking.
+    expect(admit(appPod({ annotations: { 'sidecar.trellis.dev/inject': 'true' } }), { 'trellis-injection': 'disabled' }).reason).toBe('namespace labelled trellis-injection=disabled');
+  });
+
+  it('passes excluded ports and CIDRs to capture-init, and refuses a malformed one by name', () => {
+    const { pod } = admit(appPod({ annotations: {
+      'traffic.sidecar.trellis.dev/excludeInboundPorts': '8081, 9090',
+      'traffic.sidecar.trellis.dev/excludeOutboundPorts': '5432',
+      'traffic.sidecar.trellis.dev/excludeOutboundIPRanges': '10.0.0.0/8,169.254.169.254',
+      'traffic.sidecar.trellis.dev/includeOutboundIPRanges': '10.96.0.0/12',
+    } }));
+    expect(pod.spec.initContainers![0].args!.slice(4)).toEqual([
+      '--exclude-inbound-ports=8081,9090', '--exclude-outbound-ports=5432', '--exclude-outbound-cidrs=10.0.0.0/8,169.254.169.254', '--include-outbound-cidrs=10.96.0.0/12',
+    ]);
+    expect(injectionPatch(appPod({ annotations: { 'traffic.sidecar.trellis.dev/excludeOutboundIPRanges': '10.0.0.0/33' } }) as AdmittedPod, IN_MESH, settings))
+      .toEqual({ inject: false, refused: 'annotation traffic.sidecar.trellis.dev/excludeOutboundIPRanges: "10.0.0.0/33" is not an address or CIDR' });
+  });
+});
