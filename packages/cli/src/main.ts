@@ -22,7 +22,8 @@ Commands:
                      --base-port <n>    control plane ports n, n+2, n+4 (default 15010; 0 = any free)
                      --once             exit after the sample traffic instead of staying up
   control-plane    Run the control plane (xDS + CA) for a config directory.
-                     --config-dir <dir>, or --source kubernetes [--kubeconfig <file>] (watch a cluster)
+                     --config-dir <dir>, or --source kubernetes [--kubeconfig <file>] (watch a cluster;
+                     CA in a Secret, proxies known by ServiceAccount tokens) [--webhook <host:port>] (injector)
                      --state-dir <dir> (default .trellis/control-plane)
                      --xds <host:port> (127.0.0.1:15010)  --ca <host:port> (127.0.0.1:15012)
                      --admin <host:port> (127.0.0.1:15014)  --trust-domain <td> (cluster.local)
@@ -30,7 +31,7 @@ Commands:
   proxy            Run the proxy for one workload.
                      --node <workload>.<namespace> (required)  --service-account <sa> (required)
                      --bootstrap <file> (the control plane's <state-dir>/bootstrap.json)
-                     --admin-port <n>  --no-access-log
+                     --admin-port <n>  --no-access-log  --token-file <file> (default from the bootstrap)
   proxy-status     Show each connected proxy's sync state per xDS type.
                      --admin <host:port> (127.0.0.1:15014)
   authz check      Would a request be allowed? Offline, from the config files, per workload.
@@ -65,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
         args: rest,
         options: {
           'config-dir': { type: 'string' }, 'state-dir': { type: 'string', default: '.trellis/control-plane' },
-          source: { type: 'string', default: 'files' }, kubeconfig: { type: 'string' },
+          source: { type: 'string', default: 'files' }, kubeconfig: { type: 'string' }, webhook: { type: 'string' },
           xds: { type: 'string', default: '127.0.0.1:15010' }, ca: { type: 'string', default: '127.0.0.1:15012' }, admin: { type: 'string', default: '127.0.0.1:15014' },
           'trust-domain': { type: 'string', default: 'cluster.local' }, 'default-mtls': { type: 'string', default: 'STRICT' },
         },
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       if (mtls !== 'STRICT' && mtls !== 'PERMISSIVE') throw new UsageError(`--default-mtls: "${mtls}" is not STRICT or PERMISSIVE`);
       await runControlPlane({
         ...(values.source === 'kubernetes'
-          ? { kubernetes: { ...(values.kubeconfig ? { kubeconfig: path.resolve(values.kubeconfig) } : {}) } }
+          ? { kubernetes: { ...(values.kubeconfig ? { kubeconfig: path.resolve(values.kubeconfig) } : {}), ...(values.webhook ? { webhook: values.webhook } : {}) } }
           : { configDir: path.resolve(values['config-dir']!) }),
         stateDir: path.resolve(values['state-dir']!), xds: values.xds!, ca: values.ca!, admin: values.admin!,
         trustDomain: values['trust-domain']!, defaultMtls: mtls,
@@ -88,13 +89,14 @@ async function main(argv: string[]): Promise<number> {
         args: rest,
         options: {
           node: { type: 'string' }, 'service-account': { type: 'string' }, bootstrap: { type: 'string', default: '.trellis/control-plane/bootstrap.json' },
-          'admin-port': { type: 'string' }, 'no-access-log': { type: 'boolean', default: false },
+          'admin-port': { type: 'string' }, 'no-access-log': { type: 'boolean', default: false }, 'token-file': { type: 'string' },
         },
       });
       if (!values.node) throw new UsageError('proxy: --node <workload>.<namespace> is required');
       if (!values['service-account']) throw new UsageError('proxy: --service-account is required');
       await runProxy({
         node: values.node, serviceAccount: values['service-account'], bootstrap: path.resolve(values.bootstrap!),
+        ...(values['token-file'] ? { tokenFile: path.resolve(values['token-file']) } : {}),
         ...(values['admin-port'] === undefined ? {} : { adminPort: portOption('--admin-port', values['admin-port']) }),
         accessLog: !values['no-access-log'],
       });

@@ -9,6 +9,8 @@ export interface ProxyCommand {
   node: string;
   bootstrap: string;
   serviceAccount: string;
+  /** The token the CA accepts (in a cluster, the projected ServiceAccount token); default `<tokenDir>/<node>.token` from the bootstrap. */
+  tokenFile?: string;
   adminPort?: number;
   accessLog: boolean;
 }
@@ -36,7 +38,7 @@ export async function startProxy(options: ProxyCommand): Promise<Sidecar> {
     identity: { trustDomain: bootstrap.trustDomain, namespace, serviceAccount: options.serviceAccount },
     xdsAddress: bootstrap.xdsAddress,
     caAddress: bootstrap.caAddress,
-    tokenFile: path.join(bootstrap.tokenDir, `${options.node}.token`),
+    tokenFile: options.tokenFile ?? path.join(bootstrap.tokenDir, `${options.node}.token`),
     controlPlaneRootsPem: [fs.readFileSync(bootstrap.rootCertFile, 'utf8')],
     controlPlaneId: bootstrap.controlPlaneId,
     ...(options.adminPort === undefined ? {} : { adminPort: options.adminPort }),
