@@ -45,6 +45,7 @@ test('demo --once runs a real local mesh: mTLS identities, STRICT plaintext refu
   expect(stdout).toMatch(/reviews\?id=1' OR '1'='1 +403 blocked by WAF rule 1000100/);
   expect(stdout).toMatch(/reviews\?q=<script>… +403 blocked by WAF rule 1000200/);
   expect(stdout).toMatch(/reviews\?sort=newest +200 from reviews-v[12]/);
+  expect(stdout).toMatch(/reviews\/abc +400 refused by OpenAPI: GET \/reviews\/\{id\}: path\.id must be integer/);
   expect(stdout).toMatch(/leaf {2}identity {3}spiffe:\/\/cluster.local\/ns\/shop\/sa\/reviews/);
   expect(stdout).toMatch(/leaf {2}valid .*\(2[34]\.\d h left\)/);
   expect(stdout.match(/SYNCED {2}SYNCED {2}SYNCED {2}SYNCED {2}SYNCED/g)).toHaveLength(4);

@@ -108,6 +108,11 @@ function describeWaf(reply: Reply): string {
   return rule ? `${reply.status} blocked by WAF rule ${rule}` : describe(reply);
 }
 
+function describeOpenApi(reply: Reply): string {
+  const reason = reply.headers['x-trellis-openapi'];
+  return reason ? `${reply.status} refused by OpenAPI: ${reason}` : describeWaf(reply);
+}
+
 export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOptions): Promise<void> {
   out('Trellis local mesh demo');
   out('=======================');
@@ -171,9 +176,12 @@ export async function runMeshDemo({ stateDir, basePort, once, out }: MeshDemoOpt
     out(`   frontend → GET  reviews?q=<script>…         ${describeWaf(await via(frontend, 'GET', 'reviews:9080', '/reviews?q=%3Cscript%3Ealert(1)%3C/script%3E'))}`);
     out(`   frontend → GET  reviews?sort=newest          ${describeWaf(await via(frontend, 'GET', 'reviews:9080', '/reviews?sort=newest'))}`);
 
+    out('\n5. OpenAPI enforcement (reviews-waf references the reviews-openapi ConfigMap), in the reviews proxies:');
+    out(`   frontend → GET  reviews/abc                 ${describeOpenApi(await via(frontend, 'GET', 'reviews:9080', '/reviews/abc'))}`);
+
     const reviewsAdmin = proxyAdmin(logDir, reviews);
     if (reviewsAdmin) {
-      out(`\n5. ${nodeIdOf(reviews)}'s certificate (its key never left the proxy; \`trellis cert --admin ${reviewsAdmin}\`):`);
+      out(`\n6. ${nodeIdOf(reviews)}'s certificate (its key never left the proxy; \`trellis cert --admin ${reviewsAdmin}\`):`);
       out((await proxyCertificates(reviewsAdmin)).split('\n').filter((l) => /leaf|secret/.test(l)).map((l) => `   ${l}`).join('\n'));
     }
 
