@@ -1,31 +1,22 @@
 import * as grpc from '@grpc/grpc-js';
-import * as fs from 'node:fs';
 import { STANDARD_HTTP_FILTERS } from '@trellis/http-filters';
-import { CertificateRotator, CertificateServiceClient, remoteCredentialSource, type IssuedCredentials } from '@trellis/identity';
-import { joinPem, spiffeServerIdentityCheck, type WorkloadIdentity } from '@trellis/pki';
+import type { CertificateRotator, IssuedCredentials } from '@trellis/identity';
+import { joinPem, spiffeServerIdentityCheck } from '@trellis/pki';
 import { Proxy } from '@trellis/proxy';
 import { PROXY_RESOURCE_TYPES, XdsProxyConfig } from '@trellis/proxy-xds';
 import { AdsClient } from '@trellis/xds';
 import type { Writable } from 'node:stream';
+import { workloadCertificateRotator, type WorkloadCertificateOptions } from './workload-certificates';
 
 /** The SDS name under which listeners and clusters refer to this workload's own certificate. */
 export const WORKLOAD_CERT_SECRET = 'default';
 
-export interface SidecarOptions {
+export interface SidecarOptions extends WorkloadCertificateOptions {
   /** `<workload>.<namespace>`, as the control plane names its proxies. */
   nodeId: string;
-  identity: WorkloadIdentity;
   xdsAddress: string;
-  caAddress: string;
-  /** File holding the bootstrap token the CA accepts for this workload (re-read at each renewal). */
-  tokenFile: string;
-  /** Roots that authenticate the control plane before the first certificate arrives. */
-  controlPlaneRootsPem: string[];
-  /** The control plane's SPIFFE ID, checked on both its endpoints. */
-  controlPlaneId: string;
   adminPort?: number;
   accessLog?: Writable | null;
-  certificateTtlSeconds?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -45,13 +36,7 @@ export class Sidecar {
     this.log = options.log ?? (() => undefined);
     this.proxy = new Proxy({ ...(options.adminPort === undefined ? {} : { adminPort: options.adminPort }), accessLog: options.accessLog === undefined ? process.stdout : options.accessLog });
     for (const { typeUrl, factory } of STANDARD_HTTP_FILTERS) this.proxy.registerFilter(typeUrl, factory, typeUrl);
-    const ca = new CertificateServiceClient({
-      address: options.caAddress,
-      caRootsPem: options.controlPlaneRootsPem,
-      serverIdentity: { expectedIds: [options.controlPlaneId] },
-      token: () => fs.readFileSync(options.tokenFile, 'utf8').trim(),
-    });
-    this.rotator = new CertificateRotator(remoteCredentialSource(ca, { identity: options.identity, ...(options.certificateTtlSeconds ? { ttlSeconds: options.certificateTtlSeconds } : {}) }));
+    this.rotator = workloadCertificateRotator(options);
     this.rotator.on('update', (c) => this.log('certificate', { spiffeId: c.spiffeId, notAfter: c.notAfter.toISOString() }));
   }
 
