@@ -57,8 +57,9 @@ async function startWebhook(cp: ControlPlane, options: ControlPlaneCommand & { k
     settings: {
       proxyImage: process.env['TRELLIS_PROXY_IMAGE'] || 'ghcr.io/trellis-mesh/proxy:latest',
       trustDomain: options.trustDomain,
-      xdsAddress: `${service}:${port(options.xds)}`,
-      caAddress: `${service}:${port(options.ca)}`,
+      // The ports bound, which the Service maps one to one (control-plane.yaml).
+      xdsAddress: `${service}:${port(cp.addresses.xds)}`,
+      caAddress: `${service}:${port(cp.addresses.ca)}`,
       controlPlaneId: spiffeId(options.trustDomain, CONTROL_PLANE_IDENTITY.namespace, CONTROL_PLANE_IDENTITY.serviceAccount),
       caRootsPem: cp.trustBundlePem(),
       tokenAudience: kube.CA_TOKEN_AUDIENCE,
