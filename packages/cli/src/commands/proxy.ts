@@ -28,12 +28,13 @@ export function readBootstrap(file: string): ProxyBootstrap {
   return parsed;
 }
 
-export async function startProxy(options: ProxyCommand): Promise<Sidecar> {
+/** How a pod-side process (proxy or gRPC agent) of workload `node` reaches the control plane, from its bootstrap file. */
+export function workloadConnection(options: { node: string; serviceAccount: string; bootstrap: string; tokenFile?: string }) {
   const bootstrap = readBootstrap(options.bootstrap);
   const dot = options.node.lastIndexOf('.');
   if (dot <= 0) throw new Error(`--node "${options.node}": expected <workload>.<namespace>`);
   const namespace = options.node.slice(dot + 1);
-  const sidecar = new Sidecar({
+  return {
     nodeId: options.node,
     identity: { trustDomain: bootstrap.trustDomain, namespace, serviceAccount: options.serviceAccount },
     xdsAddress: bootstrap.xdsAddress,
@@ -41,6 +42,12 @@ export async function startProxy(options: ProxyCommand): Promise<Sidecar> {
     tokenFile: options.tokenFile ?? path.join(bootstrap.tokenDir, `${options.node}.token`),
     controlPlaneRootsPem: [fs.readFileSync(bootstrap.rootCertFile, 'utf8')],
     controlPlaneId: bootstrap.controlPlaneId,
+  };
+}
+
+export async function startProxy(options: ProxyCommand): Promise<Sidecar> {
+  const sidecar = new Sidecar({
+    ...workloadConnection(options),
     ...(options.adminPort === undefined ? {} : { adminPort: options.adminPort }),
     accessLog: options.accessLog ? process.stdout : null,
     log: logLine(`proxy ${options.node}`),
