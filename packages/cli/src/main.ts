@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
+import { runAgent } from './commands/agent';
 import { authzCheck, formatAuthzAnswers } from './commands/authz-check';
 import { CAPTURE_INIT_HELP, runCaptureInit } from './commands/capture-init';
 import { proxyCertificates } from './commands/cert';
@@ -32,6 +33,11 @@ Commands:
                      --node <workload>.<namespace> (required)  --service-account <sa> (required)
                      --bootstrap <file> (the control plane's <state-dir>/bootstrap.json)
                      --admin-port <n>  --no-access-log  --token-file <file> (default from the bootstrap)
+  agent            Run the pod-side agent of a proxyless gRPC workload: its certificate as files,
+                   a gRPC xDS bootstrap, and an ADS relay to the control plane over mTLS.
+                     --node <workload>.<namespace> (required)  --service-account <sa> (required)
+                     --bootstrap <file> (the control plane's bootstrap.json)  --dir <dir> (.trellis/agent)
+                     --relay-port <n> (default any free port on 127.0.0.1)
   proxy-status     Show each connected proxy's sync state per xDS type.
                      --admin <host:port> (127.0.0.1:15014)
   authz check      Would a request be allowed? Offline, from the config files, per workload.
@@ -99,6 +105,22 @@ async function main(argv: string[]): Promise<number> {
         ...(values['token-file'] ? { tokenFile: path.resolve(values['token-file']) } : {}),
         ...(values['admin-port'] === undefined ? {} : { adminPort: portOption('--admin-port', values['admin-port']) }),
         accessLog: !values['no-access-log'],
+      });
+      return 0;
+    }
+    case 'agent': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          node: { type: 'string' }, 'service-account': { type: 'string' }, bootstrap: { type: 'string', default: '.trellis/control-plane/bootstrap.json' },
+          dir: { type: 'string', default: '.trellis/agent' }, 'relay-port': { type: 'string' },
+        },
+      });
+      if (!values.node) throw new UsageError('agent: --node <workload>.<namespace> is required');
+      if (!values['service-account']) throw new UsageError('agent: --service-account is required');
+      await runAgent({
+        node: values.node, serviceAccount: values['service-account'], bootstrap: path.resolve(values.bootstrap!), dir: path.resolve(values.dir!),
+        ...(values['relay-port'] === undefined ? {} : { relayPort: portOption('--relay-port', values['relay-port']) }),
       });
       return 0;
     }
