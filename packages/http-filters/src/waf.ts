@@ -10,11 +10,11 @@ export const WAF_BLOCKED_BY_HEADER = 'x-trellis-waf-rule';
 export const WAF_ERROR_HEADER = 'x-trellis-waf-error';
 /**
  * Requests with more inspectable bytes than this (request target + body) are judged on a worker
- * thread. Worst case measured inline with CRS 3.3.4 PL1 (test/bench/waf-pathological.bench.js):
- * ~5 ms at 1 KB, ~25 ms at 8 KB, ~80 ms at 16 KB; a worker round trip costs ~0.1 ms, and a
- * benign 1 KB form ~1 ms inline, so below 8 KB the hop costs more than the stall it prevents.
+ * thread. Measured with CRS 3.3.4 PL1 (test/bench/waf-pathological.bench.js): a benign 1 KB form
+ * costs ~1 ms inline, about the worker hop; past 4 KB a hostile body costs tens of ms, a
+ * stall every other request on the event loop would wait out.
  */
-const DEFAULT_OFFLOAD_THRESHOLD = 8 * 1024;
+const DEFAULT_OFFLOAD_THRESHOLD = 4 * 1024;
 /** Matched data is cut to this length in audit events: enough to recognise, too short to leak a secret. */
 const MATCHED_DATA_LIMIT = 64;
 
@@ -31,7 +31,7 @@ export interface WafFilterConfig {
   exclude_tags?: string[];
   policy?: string;
   crs_load_file?: string;
-  /** Requests with more bytes to inspect are judged on a worker thread (default 8 KiB; -1: never). */
+  /** Requests with more bytes to inspect are judged on a worker thread (default 4 KiB; -1: never). */
   offload_threshold_bytes?: number;
   /** Worker threads per rule set (default 1). */
   offload_workers?: number;
@@ -137,6 +137,8 @@ interface RequestState {
   tx: Transaction | undefined;
   early: Buffer[];
   ended: boolean;
+  /** Body bytes received, for the offload decision (the Transaction keeps at most its limit). */
+  bodyBytes: number;
   /** HTTP/1.1: the headers hook's pending promise, settled with the verdict at end of body. */
   settle: ((result: FilterResult) => void) | undefined;
 }
@@ -167,7 +169,7 @@ export const wafFilterFactory: HttpFilterFactory = {
 
     const stateOf = (ctx: HttpFilterContext): RequestState => {
       let state = states.get(ctx);
-      if (!state) states.set(ctx, (state = { tx: undefined, early: [], ended: false, settle: undefined }));
+      if (!state) states.set(ctx, (state = { tx: undefined, early: [], ended: false, bodyBytes: 0, settle: undefined }));
       return state;
     };
 
@@ -206,10 +208,10 @@ export const wafFilterFactory: HttpFilterFactory = {
     };
 
     /** Phase 2, inline for the common small request, on a worker past the threshold. */
-    const judge = (ctx: HttpFilterContext, tx: Transaction): FilterResult | Promise<FilterResult> => {
-      const { body, truncated } = tx.requestBodySoFar();
-      const inline = threshold < 0 || ctx.protocol === 'h2' || ctx.path.length + body.length <= threshold;
+    const judge = (ctx: HttpFilterContext, state: RequestState, tx: Transaction): FilterResult | Promise<FilterResult> => {
+      const inline = threshold < 0 || ctx.protocol === 'h2' || ctx.path.length + state.bodyBytes <= threshold;
       if (inline) return decide(ctx, tx, tx.processRequestBody(), true);
+      const { body, truncated } = tx.requestBodySoFar();
       const request = {
         id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port, method: ctx.method, uri: ctx.path,
         httpVersion: httpVersion(ctx), headers: headerList(ctx), body, bodyTruncated: truncated,
@@ -228,11 +230,12 @@ export const wafFilterFactory: HttpFilterFactory = {
         const early = tx.processRequestHeaders(ctx.method, ctx.path, httpVersion(ctx), headerList(ctx));
         if (early) return decide(ctx, tx, early, true);
         for (const chunk of state.early.splice(0)) {
+          state.bodyBytes += chunk.length;
           const stopped = tx.appendRequestBody(chunk);
           if (stopped) return decide(ctx, tx, stopped, true);
         }
         if (ctx.protocol === 'h2') return 'continue';
-        if (state.ended || !h1HasBody(ctx)) return judge(ctx, tx);
+        if (state.ended || !h1HasBody(ctx)) return judge(ctx, state, tx);
         return new Promise<FilterResult>((resolve) => (state.settle = resolve));
       },
       onRequestBody(ctx, chunk, endOfStream) {
@@ -244,15 +247,16 @@ export const wafFilterFactory: HttpFilterFactory = {
           state.ended = endOfStream;
           return 'continue';
         }
+        state.bodyBytes += chunk.length;
         const stopped = chunk.length > 0 ? tx.appendRequestBody(chunk) : null;
         const settle = state.settle;
         if (!settle) {
           if (stopped) return decide(ctx, tx, stopped, true);
           // HTTP/2: the headers hook is over, so the verdict must come now (judge runs h2 inline).
-          return endOfStream ? (judge(ctx, tx) as FilterResult) : 'continue';
+          return endOfStream ? (judge(ctx, state, tx) as FilterResult) : 'continue';
         }
         if (stopped) settle(decide(ctx, tx, stopped, true));
-        else if (endOfStream) void Promise.resolve(judge(ctx, tx)).then(settle);
+        else if (endOfStream) void Promise.resolve(judge(ctx, state, tx)).then(settle);
         else return 'continue';
         state.settle = undefined;
         return 'continue';
