@@ -19,7 +19,6 @@
 // Needs nginx, libnginx-mod-http-modsecurity, modsecurity-crs and wrk. Loopback only; nginx
 // is a child process stopped at the end.
 'use strict';
-const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -32,54 +31,21 @@ const CONNECTIONS = Number(opt('connections', '8'));
 const SECONDS = Number(opt('seconds', '3'));
 const ROUNDS = Number(opt('rounds', '3'));
 const ROOT = path.resolve(__dirname, '..', '..');
-const { BROWSER_HEADERS, BENIGN_GET_URI, formBody } = require('./waf-requests');
+const { REQUESTS, wrkScript, runWrk } = require('./waf-requests');
 /** The lead's earlier measurement on this machine (ModSecurity 3.0.9 + CRS 3.3.4 PL1). */
 const LEAD = { get: 1304, post: 3155, nginxRps: 43000, modsecRps: 751 };
-
-const BODY = formBody(1024);
-
-const REQUESTS = {
-  get: { name: 'benign GET', method: 'GET', uri: BENIGN_GET_URI, headers: BROWSER_HEADERS, body: '' },
-  post: {
-    name: '1 KB form POST',
-    method: 'POST',
-    uri: '/account/profile',
-    headers: [...BROWSER_HEADERS, ['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', String(BODY.length)]],
-    body: BODY,
-  },
-};
 
 function wireRequest(r) {
   const headers = r.headers.map(([k, v]) => (k === 'Connection' ? [k, 'close'] : [k, v]));
   return Buffer.from(`${r.method} ${r.uri} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${r.body}`);
 }
 
-/** A wrk Lua script sending `r` (wrk adds Content-Length itself when a body is set). */
-function wrkScript(dir, key, r) {
-  const lua = (s) => JSON.stringify(s); // a JSON string literal is a valid Lua string literal here (ASCII only)
-  const lines = [`wrk.method = ${lua(r.method)}`, `wrk.path = ${lua(r.uri)}`];
-  for (const [k, v] of r.headers) if (k !== 'Content-Length') lines.push(`wrk.headers[${lua(k)}] = ${lua(v)}`);
-  if (r.body) lines.push(`wrk.body = ${lua(r.body)}`);
-  const file = path.join(dir, `${key}.lua`);
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
-
-function run(cmd, argv) {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, argv, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} failed: ${err.message}\n${stderr}`)) : resolve(stdout)));
-  });
-}
-
-/** wrk against `port` for `seconds`; returns { requests, rps, non2xx, cpuUs } with nginx's CPU delta. */
+/** wrk against the reference for `seconds`: runWrk's figures plus nginx's CPU delta. */
 async function wrk(ref, script, seconds) {
   const before = processCpuMicros(ref.pid);
-  const out = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, `http://127.0.0.1:${ref.port}/`]);
+  const r = await runWrk(`http://127.0.0.1:${ref.port}/`, script, { seconds, connections: CONNECTIONS });
   const cpuUs = processCpuMicros(ref.pid) - before;
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  const rps = Number(/Requests\/sec:\s*([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s*(\d+)/.exec(out)?.[1] ?? 0);
-  return { requests, rps, non2xx, cpuUs, perRequestUs: cpuUs / requests };
+  return { ...r, cpuUs, perRequestUs: cpuUs / r.requests };
 }
 
 /** Checks that `r` passes `ref` with 200 and ModSecurity logs nothing for it. */

@@ -157,15 +157,19 @@ http {
   scgi_temp_path ${dir}/scgi;
   default_type text/html;${options.lenientHeaders ? '\n  ignore_invalid_headers off;' : ''}
   keepalive_requests 100000;
-  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 16; }
-  # The tiny upstream: answers 200 to anything, never inspected.
+  upstream app { server ${options.app ? `${options.app.host}:${options.app.port}` : `127.0.0.1:${upstreamPort}`}; keepalive 16; }
+${
+  options.app
+    ? ''
+    : `  # The tiny upstream: answers 200 to anything, never inspected.
   server {
     listen 127.0.0.1:${upstreamPort};
     ${modsec ? 'modsecurity off;' : ''}
     location / { return 200 "ok\\n"; }
-  }
+  }`
+}
   server {
-    listen 127.0.0.1:${port} default_server;
+    listen ${options.host ?? '127.0.0.1'}:${port} default_server;
     server_name localhost;
     ${modsec ? `modsecurity on;\n    modsecurity_rules_file ${dir}/modsecurity-rules.conf;` : ''}
     location / {
@@ -187,6 +191,8 @@ ${
  * to a `return 200` server in the same nginx; 'return': answer in the location itself, which
  * ends the request in nginx's rewrite phase, before ModSecurity reads the request body).
  * `extraConf` is appended to the ModSecurity rules file verbatim (after the marker).
+ * `host` is the address to listen on (default 127.0.0.1); `app: { host, port }` proxies to that
+ * server instead of the built-in return-200 one (to stand in front of the same app as a proxy).
  * `lenientHeaders: true` sets nginx's ignore_invalid_headers off (by default nginx drops header
  * fields whose names hold anything but letters, digits and '-', such as X_Filename or
  * X.Filename, so neither ModSecurity nor the upstream sees them).
@@ -235,7 +241,7 @@ async function startReference(options = {}) {
       throw new Error(`nginx exited (${JSON.stringify(exited)}) while starting:\n${stderr}\n${log.slice(-4000)}`);
     }
     const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = net.connect(port, options.host ?? '127.0.0.1');
       s.once('connect', () => {
         s.destroy();
         resolve(true);
