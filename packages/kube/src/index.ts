@@ -9,7 +9,7 @@ export { CAPTURED_OUTBOUND_PORT, INJECT_ANNOTATION, INJECTION_LABEL, meshMembers
 export { CA_TOKEN_AUDIENCE, TokenReviewAuthenticator, type TokenReviewAuthenticatorOptions } from './identity/token-review';
 export { PLUGGED_IN_CA_SECRET, SecretCaStore, SELF_SIGNED_CA_SECRET, type SecretCaStoreOptions } from './identity/ca-secret';
 export {
-  CAPTURE_CONTAINER, EXCLUDE_ANNOTATIONS, injectionPatch, PROXY_CONTAINER, STATUS_ANNOTATION,
+  CAPTURE_CONTAINER, EXCLUDE_ANNOTATIONS, injectionPatch, PROXY_CONTAINER, startupProbeScript, STATUS_ANNOTATION,
   type AdmittedPod, type InjectionDecision, type InjectionSettings, type JsonPatchOperation,
 } from './injection/inject';
 export { admissionResponse, InjectionWebhook, patchCaBundle, WEBHOOK_CONFIGURATION, type AdmissionReview, type AdmissionResponse, type InjectionWebhookOptions } from './injection/webhook-server';

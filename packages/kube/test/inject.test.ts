@@ -1,4 +1,6 @@
-import { injectionPatch, type AdmittedPod, type InjectionSettings } from '../src/injection/inject';
+import { spawn } from 'node:child_process';
+import { Proxy } from '@trellis/proxy';
+import { injectionPatch, startupProbeScript, type AdmittedPod, type InjectionSettings } from '../src/injection/inject';
 import { applyJsonPatch } from './fake-apiserver';
 
 const settings: InjectionSettings = {
@@ -37,7 +39,7 @@ describe('sidecar injection patch', () => {
     expect(capture.args).toEqual(['capture-init', '--proxy-uid=1337', '--inbound-port=15006', '--outbound-port=15001']);
     expect(capture.securityContext).toMatchObject({ runAsUser: 0, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } });
     expect(proxy.restartPolicy).toBe('Always');
-    expect(proxy.startupProbe).toMatchObject({ exec: { command: ['node', '-e', expect.stringContaining('http://127.0.0.1:15000/ready')] } });
+    expect(proxy.startupProbe).toMatchObject({ exec: { command: ['node', '-e', startupProbeScript(15000)] }, periodSeconds: 1 });
     expect(proxy.securityContext).toEqual({
       runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
     });
@@ -99,5 +101,22 @@ describe('sidecar injection patch', () => {
     ]);
     expect(injectionPatch(appPod({ annotations: { 'traffic.sidecar.trellis.dev/excludeOutboundIPRanges': '10.0.0.0/33' } }) as AdmittedPod, IN_MESH, settings))
       .toEqual({ inject: false, refused: 'annotation traffic.sidecar.trellis.dev/excludeOutboundIPRanges: "10.0.0.0/33" is not an address or CIDR' });
+  });
+});
+
+describe('the proxy\'s startup probe', () => {
+  it('passes only once a real proxy is up and has applied a first config', async () => {
+    const proxy = new Proxy({ adminPort: 0, accessLog: null });
+    // Asynchronous: the proxy runs in this process and must answer while the probe waits.
+    const probe = () => new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', startupProbeScript(proxy.adminPort ?? 1)], { stdio: 'ignore' }).on('exit', resolve));
+    try {
+      expect(await probe()).toBe(1); // nothing listening yet
+      await proxy.start();
+      expect(await probe()).toBe(1); // up, but no config from the control plane
+      await proxy.applyConfig({ listeners: [], routes: [], clusters: [], endpoints: [], secrets: [] });
+      expect(await probe()).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });

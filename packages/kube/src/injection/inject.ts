@@ -114,8 +114,21 @@ function bootstrapVolume() {
 
 const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
+/**
+ * The proxy's startup check, run with `node -e` inside its container: the admin endpoint
+ * says ready and a first config from the control plane is applied (version ≥ 1), so an app
+ * starting next finds its outbound listener in place. Exits 0 when both hold.
+ */
+export function startupProbeScript(adminPort: number): string {
+  return [
+    `const get = (p) => new Promise((ok, fail) => require('http').get('http://127.0.0.1:${adminPort}' + p, (r) => {`,
+    `let body = ''; r.on('data', (c) => { body += c; }); r.on('end', () => ok({ status: r.statusCode, body })); }).on('error', fail));`,
+    `get('/ready').then((r) => { if (r.status !== 200) throw new Error('not ready'); return get('/config_dump'); })`,
+    `.then((r) => process.exit(r.status === 200 && JSON.parse(r.body).version > 0 ? 0 : 1), () => process.exit(1));`,
+  ].join(' ');
+}
+
 function proxyContainer(settings: InjectionSettings) {
-  const ready = `require('http').get('http://127.0.0.1:${PROXY_ADMIN_PORT}/ready', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))`;
   return {
     name: PROXY_CONTAINER,
     image: settings.proxyImage,
@@ -127,7 +140,7 @@ function proxyContainer(settings: InjectionSettings) {
     ],
     env: [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'), fieldEnv('INSTANCE_IP', 'status.podIP')],
     // The admin port listens on loopback only, so the kubelet (which probes the pod IP) asks from inside.
-    startupProbe: { exec: { command: ['node', '-e', ready] }, periodSeconds: 1, failureThreshold: 120, timeoutSeconds: 3 },
+    startupProbe: { exec: { command: ['node', '-e', startupProbeScript(PROXY_ADMIN_PORT)] }, periodSeconds: 1, failureThreshold: 120, timeoutSeconds: 3 },
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     securityContext: {
       runAsUser: PROXY_UID, runAsGroup: PROXY_UID, runAsNonRoot: true, readOnlyRootFilesystem: true,
