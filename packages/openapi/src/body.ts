@@ -1,6 +1,5 @@
-import type { ValidateFunction } from 'ajv';
 import { child, DocumentReader, OpenApiDocumentError } from './document';
-import type { SchemaCompiler } from './schema';
+import type { SchemaCheck, SchemaCompiler } from './schema';
 
 /** How a body of a media type is read before its schema is checked; other types pass unread. */
 type BodyFormat = 'json' | 'form' | 'opaque';
@@ -9,7 +8,7 @@ interface CompiledMediaType {
   /** As the document names it: `application/json`, `application/*+json`, `text/*`, `*\/*`. */
   range: string;
   format: BodyFormat;
-  validate?: ValidateFunction;
+  validate?: SchemaCheck;
 }
 
 export interface CompiledBody {

@@ -176,7 +176,8 @@ export class OpenApiChecker {
           if (!media.validate) return { ok: true };
           const read = readBody(media.format, data);
           if (!read) return reject(400, `${operation.label}: body is not valid JSON`);
-          return media.validate(read.value) ? { ok: true } : reject(400, `${operation.label}: ${describeError('body', media.validate.errors?.[0])}`);
+          const error = media.validate(read.value);
+          return error ? reject(400, `${operation.label}: ${describeError('body', error)}`) : { ok: true };
         },
       },
     };

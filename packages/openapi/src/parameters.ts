@@ -1,6 +1,5 @@
-import type { ValidateFunction } from 'ajv';
 import { child, DocumentReader, isObject, OpenApiDocumentError, type JsonObject } from './document';
-import { describeError, type SchemaCompiler } from './schema';
+import { describeError, type SchemaCheck, type SchemaCompiler } from './schema';
 
 const LOCATIONS = ['path', 'query', 'header', 'cookie'] as const;
 type Location = (typeof LOCATIONS)[number];
@@ -14,7 +13,7 @@ export interface CompiledParameter {
   explode: boolean;
   /** Parameters described by `content: application/json` carry JSON text. */
   json: boolean;
-  validate?: ValidateFunction;
+  validate?: SchemaCheck;
 }
 
 /** Where the request's parameter values come from (path values already percent-decoded). */
@@ -115,6 +114,6 @@ export function checkParameter(p: CompiledParameter, sources: ParameterSources):
   } else if (p.array && typeof raw === 'string') {
     value = raw === '' ? [] : raw.split(',');
   }
-  if (!p.validate || p.validate(value)) return undefined;
-  return describeError(label, p.validate.errors?.[0]);
+  const error = p.validate?.(value);
+  return error && describeError(label, error);
 }
