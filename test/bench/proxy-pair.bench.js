@@ -10,6 +10,7 @@
 //
 // Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100]
 // (--policies 0 leaves the policy scenario out). The proxies run on the Node that runs this script.
+// --baseline <other build's proxy main.js> adds a pair of that build, to measure a change in one run.
 // Needs: wrk, nginx, openssl on PATH. Loopback only; every process is killed at the end.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -28,6 +29,7 @@ const DURATION = Number(opt('duration', '5'));
 const CONNECTIONS = Number(opt('connections', '32'));
 const ROUNDS = Number(opt('rounds', '3'));
 const POLICIES = Number(opt('policies', '100'));
+const BASELINE_MAIN = opt('baseline', undefined);
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
 // Loopback address reserved for this benchmark, so it never collides with other work on the machine.
@@ -63,6 +65,21 @@ function waitPort(port, ms = 5000) {
     };
     tryOnce();
   });
+}
+
+/** Outbound proxy A: Host picks the inbound proxy without policies (`portB`) or with them (`portP`). */
+function outboundConfig(dir, port, portB, portP) {
+  const upstreamTls = { certificateSecret: 'default', validationSecret: 'ROOTCA', matchSubjectAltNames: [ID_B] };
+  return {
+    listeners: [{ name: 'outbound', address: HOST, port, filterChains: [{ name: 'out', network: { kind: 'http', routeConfigName: 'out', httpFilters: [{ name: 'envoy.filters.http.router' }] } }] }],
+    routes: [{ name: 'out', virtualHosts: [
+      { name: 'b', domains: [HOST_B], routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }] },
+      { name: 'b-policies', domains: [HOST_B_POLICIES], routes: [{ match: { prefix: '/' }, route: { cluster: 'b-policies' } }] },
+    ] }],
+    clusters: [{ name: 'b', type: 'EDS', tls: upstreamTls }, { name: 'b-policies', type: 'EDS', tls: upstreamTls }],
+    endpoints: [{ clusterName: 'b', endpoints: [{ address: HOST, port: portB }] }, { clusterName: 'b-policies', endpoints: [{ address: HOST, port: portP }] }],
+    secrets: secrets(dir, 'a'),
+  };
 }
 
 /** Inbound proxy B: mTLS from A's identity only, then `filters` (RBAC), then the app. */
@@ -140,7 +157,7 @@ async function main() {
   if (!fs.existsSync(MAIN)) throw new Error('build first: npx tsc -b');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
   makePki(dir);
-  const [appPort, tA, tB, tP, nA, nB, adminA, adminB, adminP] = await Promise.all(Array.from({ length: 9 }, freePort));
+  const [appPort, tA, tB, tP, nA, nB, adminA, adminB, adminP, baseA, baseB] = await Promise.all(Array.from({ length: 11 }, freePort));
 
   start('nginx', ['-c', nginxConf(dir, 'app', `  server { listen ${HOST}:${appPort}; location / { return 200 "ok\\n"; } }`), '-p', dir], 'app');
 
@@ -151,17 +168,11 @@ async function main() {
   const trellisP = POLICIES > 0
     ? start(process.execPath, [...nodeArgs, __filename, '--serve-inbound', trellisConf(dir, 'trellis-p', inboundConfig(dir, tP, appPort, rbacFilters(POLICIES)), adminP)], 'trellis-p')
     : undefined;
-  const upstreamTls = { certificateSecret: 'default', validationSecret: 'ROOTCA', matchSubjectAltNames: [ID_B] };
-  const trellisA = start(process.execPath, [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-a', {
-    listeners: [{ name: 'outbound', address: HOST, port: tA, filterChains: [{ name: 'out', network: { kind: 'http', routeConfigName: 'out', httpFilters: [{ name: 'envoy.filters.http.router' }] } }] }],
-    routes: [{ name: 'out', virtualHosts: [
-      { name: 'b', domains: [HOST_B], routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }] },
-      { name: 'b-policies', domains: [HOST_B_POLICIES], routes: [{ match: { prefix: '/' }, route: { cluster: 'b-policies' } }] },
-    ] }],
-    clusters: [{ name: 'b', type: 'EDS', tls: upstreamTls }, { name: 'b-policies', type: 'EDS', tls: upstreamTls }],
-    endpoints: [{ clusterName: 'b', endpoints: [{ address: HOST, port: tB }] }, { clusterName: 'b-policies', endpoints: [{ address: HOST, port: tP }] }],
-    secrets: secrets(dir, 'a'),
-  }, adminA)], 'trellis-a');
+  const trellisA = start(process.execPath, [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-a', outboundConfig(dir, tA, tB, tP), adminA)], 'trellis-a');
+  const baseline = BASELINE_MAIN && {
+    a: start(process.execPath, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-a', outboundConfig(dir, baseA, baseB, tP), undefined)], 'base-a'),
+    b: start(process.execPath, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-b', inboundConfig(dir, baseB, appPort, []), undefined)], 'base-b'),
+  };
 
   const nginxB = start('nginx', ['-c', nginxConf(dir, 'nginx-b', `
   upstream app { server ${HOST}:${appPort}; keepalive 64; }
@@ -183,11 +194,12 @@ async function main() {
     }
   }`), '-p', dir], 'nginx-a');
 
-  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : [])].map((p) => waitPort(p)));
+  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : []), ...(baseline ? [baseA, baseB] : [])].map((p) => waitPort(p)));
   // nginx verifies the chain only (it cannot check a URI SAN); Trellis also checks the SPIFFE ID.
   await new Promise((r) => setTimeout(r, 500));
   const idle = { trellisA: procStats(trellisA.pid), trellisB: procStats(trellisB.pid), nginxA: procStats(nginxA.pid), nginxB: procStats(nginxB.pid) };
   if (trellisP) idle.trellisP = procStats(trellisP.pid);
+  if (baseline) Object.assign(idle, { baseA: procStats(baseline.a.pid), baseB: procStats(baseline.b.pid) });
 
   // Rounds interleave the scenarios so a burst of load from other work on the machine hits
   // all of them alike; each figure below is the median over rounds.
@@ -197,6 +209,7 @@ async function main() {
     ['nginx pair', nA, HOST_B, [['nginx A', nginxA], ['nginx B', nginxB]]],
   ];
   if (trellisP) scenarios.push([`trellis ${POLICIES} pol`, tA, HOST_B_POLICIES, [['trellis A (pol)', trellisA], [`trellis B ${POLICIES} pol`, trellisP]]]);
+  if (baseline) scenarios.push(['trellis base', baseA, HOST_B, [['base A', baseline.a], ['base B', baseline.b]]]);
   for (const [, port, host] of scenarios) {
     // warm-up so pools and TLS sessions exist (and the JIT has settled) before measuring
     execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', '-H', `Host: ${host}`, `http://${HOST}:${port}/`], { stdio: 'ignore' });
@@ -247,18 +260,25 @@ async function main() {
   console.log('\nprocess      idle RSS MB  max RSS MB  CPU us/request (of which kernel)');
   const processes = [['trellis A', 'trellisA'], ['trellis B', 'trellisB'], ['nginx A', 'nginxA'], ['nginx B', 'nginxB']];
   if (trellisP) processes.push([`trellis B ${POLICIES} pol`, 'trellisP']);
+  if (baseline) processes.push(['base A', 'baseA'], ['base B', 'baseB']);
   for (const [name, key] of processes) {
     const c = cpuDuring[name];
     console.log(`${name.padEnd(12)} ${fmt(idle[key].rss, 1).padStart(11)}  ${fmt(c.rssMb, 1).padStart(10)}  ${fmt((c.cpuSeconds * 1e6) / c.requests, 1).padStart(14)} (${fmt((c.sysSeconds * 1e6) / c.requests, 1)})`);
   }
   console.log(`\ntrellis mTLS handshakes over the whole run: A upstream ${tlsA}, B downstream ${tlsB} (pooled keep-alive: about one per client connection)`);
-  const [direct, trellis, nginx, withPolicies] = results;
+  const [direct, trellis, nginx] = results;
+  const withPolicies = results.find((r) => r.label.endsWith(' pol'));
   console.log('\nratios');
   console.log(`trellis/nginx req/s: ${fmt(trellis.rps / nginx.rps, 2)}  (target >= 0.60)`);
   console.log(`trellis/nginx p99:   ${fmt(trellis.p99 / nginx.p99, 2)}  (target <= 2.00)`);
   console.log(`trellis/direct req/s: ${fmt(trellis.rps / direct.rps, 2)}   nginx/direct req/s: ${fmt(nginx.rps / direct.rps, 2)}`);
   const cpuPair = (a, b) => (cpuDuring[a].cpuSeconds + cpuDuring[b].cpuSeconds) / cpuDuring[a].requests;
   console.log(`CPU per request, pair vs pair: trellis/nginx ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('nginx A', 'nginx B'), 2)}`);
+  const base = results.find((r) => r.label === 'trellis base');
+  if (base) {
+    console.log(`this build / baseline build: req/s ${fmt(trellis.rps / base.rps, 2)}, p99 ${fmt(trellis.p99 / base.p99, 2)}, ` +
+      `pair CPU per request ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('base A', 'base B'), 2)}`);
+  }
   if (withPolicies) {
     const cpuB = (name) => cpuDuring[name].cpuSeconds / cpuDuring[name].requests;
     console.log(`trellis pair with ${POLICIES} AuthorizationPolicies / without: req/s ${fmt(withPolicies.rps / trellis.rps, 2)}, ` +
