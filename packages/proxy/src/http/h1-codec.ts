@@ -37,8 +37,19 @@ export interface ResponseHead {
   keepAlive: boolean;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+/** RFC 9110 tchar, by char code: a table lookup is cheaper than a regex per header name. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+function isToken(s: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
 const NO_BODY: Framing = { kind: 'none' };
 const CHUNKED: Framing = { kind: 'chunked' };
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -50,8 +61,18 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
   return i < 0 ? -1 : i + 4;
 }
 
-/** Bare CR, bare LF or NUL anywhere in a head: one scan instead of per-line checks. */
-const BAD_LINE_BREAK = /\r(?!\n)|(?<!\r)\n|\0/;
+/** Every CR followed by LF, no other LF, no NUL: what lax parsers disagree on, refused outright. */
+function hasBadLineBreak(head: string): boolean {
+  if (head.indexOf('\0') >= 0) return true;
+  let crlf = 0;
+  for (let i = head.indexOf('\r'); i >= 0; i = head.indexOf('\r', i + 2)) {
+    if (head.charCodeAt(i + 1) !== 0x0a) return true;
+    crlf++;
+  }
+  let lf = 0;
+  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) lf++;
+  return lf !== crlf;
+}
 
 /** What one pass over the header lines learns besides the headers themselves. */
 interface HeadFacts {
@@ -62,43 +83,58 @@ interface HeadFacts {
   hasHost: boolean;
 }
 
-/** Parse header lines of `head` (no final CRLF CRLF) starting at `pos`. */
+/** Parse the header lines of `head` (a head as latin1, without its final CRLF CRLF) from `pos` on. */
 function parseHeaderLines(head: string, pos: number, errorStatus: 400 | 502): HeadFacts {
-  if (BAD_LINE_BREAK.test(head)) throw new HttpParseError(errorStatus, 'bare CR/LF or NUL in message head');
+  if (hasBadLineBreak(head)) throw new HttpParseError(errorStatus, 'bare CR/LF or NUL in message head');
   const facts: HeadFacts = { headers: new Headers(), contentLength: undefined, transferEncoding: undefined, connection: undefined, hasHost: false };
+  const start = pos;
+  const dropped: number[] = [];
   while (pos < head.length) {
-    let eol = head.indexOf('\r\n', pos);
+    let eol = head.indexOf('\r', pos);
     if (eol < 0) eol = head.length;
     const first = head.charCodeAt(pos);
     if (first === 0x20 || first === 0x09) throw new HttpParseError(errorStatus, 'obsolete header line folding');
     const colon = head.indexOf(':', pos);
     if (colon <= pos || colon > eol) throw new HttpParseError(errorStatus, `malformed header line ${JSON.stringify(head.slice(pos, Math.min(eol, pos + 40)))}`);
-    const name = head.slice(pos, colon);
-    if (!TOKEN.test(name)) throw new HttpParseError(errorStatus, `invalid header name ${JSON.stringify(name.slice(0, 40))}`);
-    const lower = name.toLowerCase();
-    const value = head.slice(colon + 1, eol).trim();
+    if (!isToken(head, pos, colon)) throw new HttpParseError(errorStatus, `invalid header name ${JSON.stringify(head.slice(pos, Math.min(colon, pos + 40)))}`);
+    const lower = head.slice(pos, colon).toLowerCase();
+    const value = fieldValue(head, colon + 1, eol);
     facts.headers.add(lower, value);
     switch (lower) {
       case 'content-length':
         facts.contentLength = contentLength(value, facts.contentLength, errorStatus);
+        dropped.push(pos, eol + 2);
         break;
       case 'transfer-encoding':
         facts.transferEncoding = facts.transferEncoding === undefined ? value : `${facts.transferEncoding}, ${value}`;
+        dropped.push(pos, eol + 2);
         break;
       case 'connection':
         facts.connection = value.toLowerCase();
+        dropped.push(pos, eol + 2);
         break;
       case 'host':
         facts.hasHost = true;
         break;
+      default:
+        if (HOP_BY_HOP.has(lower)) dropped.push(pos, eol + 2);
     }
     pos = eol + 2;
   }
+  facts.headers.wire = { text: head, start, end: head.length, count: facts.headers.size, dropped };
   return facts;
+}
+
+/** `head[from, to)` without optional whitespace (SP, HTAB) around it, in one slice. */
+function fieldValue(head: string, from: number, to: number): string {
+  while (from < to && (head.charCodeAt(from) === 0x20 || head.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (head.charCodeAt(to - 1) === 0x20 || head.charCodeAt(to - 1) === 0x09)) to--;
+  return head.slice(from, to);
 }
 
 /** Content-Length (possibly a list of equal values); any disagreement is an error. */
 function contentLength(value: string, previous: number | undefined, errorStatus: 400 | 502): number {
+  if (previous === undefined && isDigits(value)) return Number(value);
   let length = previous;
   for (const part of value.split(',')) {
     const t = part.trim();
@@ -107,6 +143,16 @@ function contentLength(value: string, previous: number | undefined, errorStatus:
     length = Number(t);
   }
   return length as number;
+}
+
+/** The common single Content-Length value, checked without a regex or a split. */
+function isDigits(value: string): boolean {
+  if (value.length === 0 || value.length > 16) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /** `chunked` must be the only coding; any other transfer coding is not supported. */
@@ -137,7 +183,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   const method = head.slice(0, sp1);
   const target = head.slice(sp1 + 1, sp2);
   const version = head.slice(sp2 + 1, lineEnd);
-  if (!TOKEN.test(method)) throw new HttpParseError(400, 'invalid method');
+  if (!isToken(method, 0, method.length)) throw new HttpParseError(400, 'invalid method');
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') throw new HttpParseError(400, `unsupported version ${JSON.stringify(version.slice(0, 16))}`);
   if (target === '' || /[\s\0]/.test(target)) throw new HttpParseError(400, 'invalid request target');
   if (method === 'CONNECT') throw new HttpParseError(501, 'CONNECT is not supported');
@@ -153,14 +199,27 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   return { method, target, minorVersion, headers: facts.headers, framing, keepAlive: wantsKeepAlive(facts.connection, minorVersion) };
 }
 
+/** `HTTP/1.x NNN[ reason]`: the minor version, or a 502 for anything else. */
+function statusLineVersion(head: string, lineEnd: number): number {
+  const minor = head.charCodeAt(7) - 0x30;
+  const ok = head.startsWith('HTTP/1.') && (minor === 0 || minor === 1) && head.charCodeAt(8) === 0x20 &&
+    isDigit(head.charCodeAt(9)) && isDigit(head.charCodeAt(10)) && isDigit(head.charCodeAt(11)) &&
+    (lineEnd === 12 || (lineEnd > 12 && head.charCodeAt(12) === 0x20));
+  if (!ok) throw new HttpParseError(502, 'malformed status line from upstream');
+  return minor;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
 export function parseResponseHead(buf: Buffer, end: number, requestMethod: string): ResponseHead {
   const head = buf.toString('latin1', 0, end - 4);
   let lineEnd = head.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = head.length;
-  const m = STATUS_LINE.exec(head.slice(0, lineEnd));
-  if (!m) throw new HttpParseError(502, 'malformed status line from upstream');
-  const minorVersion = Number(m[1]);
-  const status = Number(m[2]);
+  const minorVersion = statusLineVersion(head, lineEnd);
+  const status = (head.charCodeAt(9) - 0x30) * 100 + (head.charCodeAt(10) - 0x30) * 10 + (head.charCodeAt(11) - 0x30);
+  const reason = lineEnd > 13 ? head.slice(13, lineEnd) : '';
   const facts = parseHeaderLines(head, lineEnd + 2, 502);
   const chunked = isChunked(facts.transferEncoding, 502);
   const length = facts.contentLength;
@@ -170,37 +229,60 @@ export function parseResponseHead(buf: Buffer, end: number, requestMethod: strin
   else if (length !== undefined) framing = length === 0 ? NO_BODY : { kind: 'length', length };
   else framing = { kind: 'close' };
   const keepAlive = wantsKeepAlive(facts.connection, minorVersion) && framing.kind !== 'close';
-  return { status, reason: m[3] ?? '', minorVersion, headers: facts.headers, framing, keepAlive };
+  return { status, reason, minorVersion, headers: facts.headers, framing, keepAlive };
 }
 
-/** Serialize a head for the next hop: hop-by-hop headers dropped, framing re-stated. */
-function serializeHeaders(headers: Headers, framing: Framing): string {
-  let out = '';
+/**
+ * A head for the next hop: start line, the headers without hop-by-hop ones and Content-Length,
+ * then `tail` (framing re-stated by the caller), then `body`, all in one buffer. Headers still
+ * as parsed go out as slices of the text they came in; only what was added is encoded.
+ */
+function encodeHead(startLine: string, headers: Headers, tail: string, body: Buffer | undefined): Buffer {
+  const wire = headers.wire;
+  let out = startLine;
+  if (wire) {
+    let from = wire.start;
+    for (let i = 0; i < wire.dropped.length; i += 2) {
+      out += wire.text.slice(from, wire.dropped[i]);
+      from = wire.dropped[i + 1];
+    }
+    if (from < wire.end) out += wire.text.slice(from, wire.end) + '\r\n';
+  }
   headers.forEach((n, v) => {
     if (!HOP_BY_HOP.has(n) && n !== 'content-length') out += n + ': ' + v + '\r\n';
-  });
-  if (framing.kind === 'chunked') out += 'transfer-encoding: chunked\r\n';
-  else if (framing.kind === 'length') out += 'content-length: ' + framing.length + '\r\n';
-  return out;
+  }, wire ? wire.count : 0);
+  out += tail + '\r\n';
+  if (!body) return Buffer.from(out, 'latin1');
+  const bytes = Buffer.allocUnsafe(out.length + body.length);
+  bytes.write(out, 0, 'latin1');
+  body.copy(bytes, out.length);
+  return bytes;
+}
+
+function framingLine(framing: Framing): string {
+  if (framing.kind === 'chunked') return 'transfer-encoding: chunked\r\n';
+  if (framing.kind === 'length') return 'content-length: ' + framing.length + '\r\n';
+  return '';
 }
 
 /** An HTTP/1.0 client's request goes out as 1.0 too, so the upstream never answers it with chunked framing. */
 export function serializeRequestHead(method: string, target: string, headers: Headers, framing: Framing, minorVersion: number): Buffer {
-  let out = method + ' ' + target + (minorVersion === 0 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n') + serializeHeaders(headers, framing);
-  if (framing.kind === 'none' && (method === 'POST' || method === 'PUT' || method === 'PATCH')) out += 'content-length: 0\r\n';
-  return Buffer.from(out + '\r\n', 'latin1');
+  let tail = framingLine(framing);
+  if (framing.kind === 'none' && (method === 'POST' || method === 'PUT' || method === 'PATCH')) tail += 'content-length: 0\r\n';
+  return encodeHead(method + ' ' + target + (minorVersion === 0 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n'), headers, tail, undefined);
 }
 
-export function serializeResponseHead(status: number, reason: string, headers: Headers, framing: Framing, close: boolean): Buffer {
-  let out = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n' + serializeHeaders(headers, framing);
+/** `body`, the first body bytes, goes in the same buffer: one write, one TLS record. */
+export function serializeResponseHead(status: number, reason: string, headers: Headers, framing: Framing, close: boolean, body?: Buffer): Buffer {
+  let tail = framingLine(framing);
   if (framing.kind === 'none') {
     const length = headers.get('content-length');
     // HEAD responses keep the length of the representation they describe.
-    if (length !== undefined) out += 'content-length: ' + length + '\r\n';
-    else if (status >= 200 && status !== 204 && status !== 304) out += 'content-length: 0\r\n';
+    if (length !== undefined) tail += 'content-length: ' + length + '\r\n';
+    else if (status >= 200 && status !== 204 && status !== 304) tail += 'content-length: 0\r\n';
   }
-  if (close) out += 'connection: close\r\n';
-  return Buffer.from(out + '\r\n', 'latin1');
+  if (close) tail += 'connection: close\r\n';
+  return encodeHead('HTTP/1.1 ' + status + ' ' + reason + '\r\n', headers, tail, body);
 }
 
 const enum ChunkState {

@@ -258,22 +258,23 @@ export class Http1Exchange implements UpstreamHandler {
       }
     }
     const keepAlive = this.downstreamKeepAlive() && res.framing.kind !== 'close';
-    const headBytes = serializeResponseHead(res.status, res.reason, res.headers, res.framing, !keepAlive);
     this.state = State.ResponseBody;
     this.responseStarted = true;
-    this.bytesSent += headBytes.length;
     this.resBody = new BodyTracker(res.framing, 502);
     // Head and the body bytes that came with it go out in one write: one TLS record, one syscall.
     let n = 0;
     try {
       n = this.resBody.consume(buf, end);
     } catch (e) {
-      this.conn.socket.write(headBytes);
+      const head = serializeResponseHead(res.status, res.reason, res.headers, res.framing, !keepAlive);
+      this.bytesSent += head.length;
+      this.conn.socket.write(head);
       this.flags = Flags.upstreamProtocolError;
       return this.abort((e as Error).message);
     }
-    this.bytesSent += n;
-    const ok = this.conn.socket.write(n > 0 ? Buffer.concat([headBytes, buf.subarray(end, end + n)]) : headBytes);
+    const out = serializeResponseHead(res.status, res.reason, res.headers, res.framing, !keepAlive, n > 0 ? buf.subarray(end, end + n) : undefined);
+    this.bytesSent += out.length;
+    const ok = this.conn.socket.write(out);
     if (this.resBody.done) {
       if (end + n < buf.length) this.upstreamReusable = false;
       return this.finish();

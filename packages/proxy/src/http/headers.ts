@@ -1,8 +1,26 @@
 // A small ordered header list with lower-case names. Both codecs (HTTP/1 head parser and
 // HTTP/2 streams) produce it, so filters and routing see one representation.
+
+/**
+ * The HTTP/1 header lines a list was parsed from, kept so an unchanged head is forwarded
+ * as slices of its own text instead of re-encoding every header.
+ */
+export interface WireHeaders {
+  /** The head as latin1; header lines are `text[start, end)`, each line but the last ending in CRLF. */
+  text: string;
+  start: number;
+  end: number;
+  /** How many leading entries of the list these lines hold; later entries were added. */
+  count: number;
+  /** [start, end) ranges of lines the next hop must not see (hop-by-hop, framing), CRLF included. */
+  dropped: number[];
+}
+
 export class Headers {
   private readonly names: string[] = [];
   private readonly values: string[] = [];
+  /** Dropped as soon as an entry it holds is deleted or replaced; additions keep it. */
+  wire: WireHeaders | undefined;
 
   get size(): number {
     return this.names.length;
@@ -30,13 +48,14 @@ export class Headers {
 
   delete(name: string): void {
     for (let i = this.names.indexOf(name); i >= 0; i = this.names.indexOf(name, i)) {
+      if (this.wire && i < this.wire.count) this.wire = undefined;
       this.names.splice(i, 1);
       this.values.splice(i, 1);
     }
   }
 
-  forEach(fn: (name: string, value: string) => void): void {
-    for (let i = 0; i < this.names.length; i++) fn(this.names[i], this.values[i]);
+  forEach(fn: (name: string, value: string) => void, from = 0): void {
+    for (let i = from; i < this.names.length; i++) fn(this.names[i], this.values[i]);
   }
 
   toObject(): Record<string, string> {
