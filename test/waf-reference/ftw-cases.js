@@ -164,14 +164,14 @@ function pct(passed, total) {
 
 /**
  * Runs a case's stages in order through `send(stage)` (which returns {status, log, error,
- * ids}), stopping at the first failing stage, and returns the record both runners write.
+ * ids, front?}), stopping at the first failing stage, and returns the record both runners write.
  */
 async function runStages(test, send) {
   const stages = [];
   for (const stage of test.stages) {
     const outcome = await send(stage);
     const verdict = judge(stage.output, outcome);
-    stages.push({ status: outcome.status, error: outcome.error, ids: outcome.ids, ...verdict });
+    stages.push({ status: outcome.status, error: outcome.error, ids: outcome.ids, front: outcome.front, ...verdict });
     if (!verdict.passed) break;
   }
   const failed = stages.find((s) => !s.passed);
@@ -186,6 +186,8 @@ async function runStages(test, send) {
     status: last?.status,
     error: last?.error,
     ids: stages.flatMap((s) => s.ids),
+    /** Set when a stage's outcome came from an HTTP layer in front of the engine. */
+    front: stages.some((s) => s.front) || undefined,
   };
 }
 

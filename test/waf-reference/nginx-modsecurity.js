@@ -278,10 +278,10 @@ async function startReference(options = {}) {
  * the last chunk, or the close. `error` is set when no complete response came (a reset,
  * a timeout): go-ftw's expect_error.
  */
-function sendRaw(port, bytes, { timeoutMs = 5000 } = {}) {
+function sendRaw(port, bytes, { timeoutMs = 5000, host = '127.0.0.1' } = {}) {
   const head = bytes.subarray(0, 5).toString('latin1') === 'HEAD ';
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     const chunks = [];
     let size = 0;
     let done = false;
