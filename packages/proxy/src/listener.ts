@@ -8,7 +8,8 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { OriginalDestinationError, originalDestination } from '@trellis/capture';
-import { CidrRange, FilterChain, Listener } from './config/model';
+import { FilterChain, Listener } from './config/model';
+import { CompiledMatch, selectChain, type Destination } from './filter-chain-match';
 import { HttpChain } from './http/chain';
 import { Http1ServerConnection } from './http/h1-connection';
 import { Http2Downstream } from './http/h2-server';
@@ -20,38 +21,13 @@ import { proxyTcp } from './tcp/tcp-proxy';
 
 const DETECT_TIMEOUT_MS = 5_000;
 
-/** Where a connection was addressed: its local end, or its original destination if redirected. */
-interface Destination {
-  address: string;
-  port: number;
-}
-
-/** One prefix range, ready to test addresses against. */
-interface PrefixMatcher {
-  block: net.BlockList;
-  prefixLen: number;
-}
-
-const familyOf = (address: string) => (net.isIPv6(address) ? 'ipv6' : 'ipv4');
-
-function prefixMatcher(range: CidrRange): PrefixMatcher {
-  const block = new net.BlockList();
-  block.addSubnet(range.addressPrefix, range.prefixLen, familyOf(range.addressPrefix));
-  return { block, prefixLen: range.prefixLen };
-}
-
-/** An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; prefix ranges name it as a.b.c.d. */
-function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
-}
-
 class ChainRuntime {
   readonly http: { chain: HttpChain; h2: Http2Downstream } | undefined;
   readonly tls: TlsTerminator | undefined;
-  readonly prefixes: PrefixMatcher[] | undefined;
+  readonly compiled: CompiledMatch;
 
   constructor(private readonly owner: ListenerRuntime, readonly config: FilterChain, rt: Runtime, previous?: ChainRuntime) {
-    this.prefixes = config.match.prefixRanges?.map(prefixMatcher);
+    this.compiled = new CompiledMatch(config.match);
     if (config.network.kind === 'http') {
       if (previous?.http) {
         // Same chain, new config: reconfigure the shared HttpChain that open connections hold.
@@ -66,12 +42,6 @@ class ChainRuntime {
       const alpn = config.network.kind === 'http' ? alpnFor(config.network.codec) : [];
       this.tls = new TlsTerminator(config.tls, rt.contexts, alpn, rt.stats, owner.name, (socket, id) => this.serve(socket, id, true));
     }
-  }
-
-  /** The longest of this chain's prefix ranges that holds `address`, or -1 if none does. */
-  longestPrefix(address: string): number {
-    const family = familyOf(address);
-    return Math.max(-1, ...(this.prefixes ?? []).filter((p) => p.block.check(address, family)).map((p) => p.prefixLen));
   }
 
   serve(socket: net.Socket, spiffeId: string | undefined, overTls: boolean, detected?: Detected): void {
@@ -95,27 +65,6 @@ function alpnFor(codec: 'auto' | 'http1' | 'http2'): string[] {
   if (codec === 'http1') return ['http/1.1'];
   if (codec === 'http2') return ['h2'];
   return ['h2', 'http/1.1'];
-}
-
-/** Envoy's filter chain match order: destination port, destination IP (longest prefix), server name, transport protocol, ALPN. */
-function matchChain(chains: readonly ChainRuntime[], destination: Destination, d: Detected): ChainRuntime | undefined {
-  let candidates = chains;
-  const narrow = <T>(get: (c: ChainRuntime) => T | undefined, matches: (v: T) => boolean): void => {
-    const specific = candidates.filter((c) => get(c) !== undefined && matches(get(c) as T));
-    candidates = specific.length > 0 ? specific : candidates.filter((c) => get(c) === undefined);
-  };
-  narrow((c) => c.config.match.destinationPort, (p) => p === destination.port);
-  const address = unmapped(destination.address);
-  const longest = Math.max(-1, ...candidates.map((c) => c.longestPrefix(address)));
-  candidates = longest >= 0 ? candidates.filter((c) => c.longestPrefix(address) === longest) : candidates.filter((c) => c.prefixes === undefined);
-  narrow((c) => c.config.match.serverNames, (names) => d.sni !== undefined && names.some((n) => serverNameMatches(n, d.sni as string)));
-  narrow((c) => c.config.match.transportProtocol, (t) => t === d.transport);
-  narrow((c) => c.config.match.applicationProtocols, (ps) => ps.some((p) => d.applicationProtocols.includes(p)));
-  return candidates[0];
-}
-
-function serverNameMatches(pattern: string, sni: string): boolean {
-  return pattern.startsWith('*.') ? sni.endsWith(pattern.slice(1)) : pattern === sni;
 }
 
 export class ListenerRuntime {
@@ -190,7 +139,7 @@ export class ListenerRuntime {
     this.rt.stats.inc('downstream_connections_total', labels);
     detect(socket, DETECT_TIMEOUT_MS, (d) => {
       if (socket.destroyed) return;
-      const chain = matchChain(this.chains, this.destinationOf(socket), d) ?? this.defaultChain;
+      const chain = selectChain(this.chains, this.destinationOf(socket), d) ?? this.defaultChain;
       if (!chain) {
         this.rt.stats.inc('downstream_connections_refused_total', { ...labels, reason: 'no_filter_chain' });
         socket.destroy();
