@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { INJECT_PATH } from '../src/injection/webhook-server';
 import { installObjects, renderInstall, renderUninstall, type KubeObject } from '../src/install';
 import { FAKE_KINDS, FakeApiServer, INSTALL_KINDS, type ServingTls } from './fake-apiserver';
 import { makeServingTls } from './serving-tls';
@@ -100,12 +101,20 @@ describe('renderInstall', () => {
     expect((container['ports'] as { containerPort: number }[]).map((p) => p.containerPort)).toEqual([15010, 15012, 15014, 15017]);
   });
 
-  test('the injector selects labelled namespaces and calls the control plane', () => {
-    const [webhook] = objects.find((o) => o.kind === 'MutatingWebhookConfiguration')!['webhooks'] as Record<string, unknown>[];
-    expect(webhook).toMatchObject({
-      namespaceSelector: { matchLabels: { 'trellis-injection': 'enabled' } },
-      clientConfig: { service: { name: 'trellis-control-plane', namespace: 'trellis-system' } },
-    });
+  test('the injector selects labelled namespaces, or pods asking outside them, and calls the control plane', () => {
+    const webhooks = objects.find((o) => o.kind === 'MutatingWebhookConfiguration')!['webhooks'] as Record<string, unknown>[];
+    expect(webhooks.map((w) => [w['namespaceSelector'], w['objectSelector']])).toEqual([
+      [{ matchLabels: { 'trellis-injection': 'enabled' } }, { matchExpressions: [{ key: 'sidecar.trellis.dev/inject', operator: 'NotIn', values: ['false'] }] }],
+      [{ matchExpressions: [{ key: 'trellis-injection', operator: 'DoesNotExist' }] }, { matchLabels: { 'sidecar.trellis.dev/inject': 'true' } }],
+    ]);
+    for (const webhook of webhooks) {
+      // Safe to call again (an injected pod gets an empty patch), so reinvocation is allowed; a pod without its proxy is never admitted.
+      expect(webhook).toMatchObject({
+        admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', reinvocationPolicy: 'IfNeeded', timeoutSeconds: 10,
+        clientConfig: { service: { name: 'trellis-control-plane', namespace: 'trellis-system', path: INJECT_PATH, port: 443 } },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
+      });
+    }
   });
 
   test('options move everything to the namespace and set images and replicas', () => {

@@ -138,7 +138,8 @@ function proxyContainer(settings: InjectionSettings) {
       'proxy', '--node=$(POD_NAME).$(POD_NAMESPACE)', '--service-account=$(SERVICE_ACCOUNT)',
       `--bootstrap=${BOOTSTRAP_DIR}/bootstrap.json`, `--token-file=${TOKEN_DIR}/${TOKEN_FILE}`, `--admin-port=${PROXY_ADMIN_PORT}`,
     ],
-    env: [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'), fieldEnv('INSTANCE_IP', 'status.podIP')],
+    // What the args name: the node id is <pod>.<namespace>, known only once the pod is scheduled.
+    env: [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName')],
     // The admin port listens on loopback only, so the kubelet (which probes the pod IP) asks from inside.
     startupProbe: { exec: { command: ['node', '-e', startupProbeScript(PROXY_ADMIN_PORT)] }, periodSeconds: 1, failureThreshold: 120, timeoutSeconds: 3 },
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
