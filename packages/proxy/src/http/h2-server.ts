@@ -1,7 +1,7 @@
 // Downstream HTTP/2 (h2 over TLS between proxies, h2c from the app). Each stream runs
 // the same filters and routing as HTTP/1.1 and goes upstream as a stream on a shared
 // HTTP/2 session, so gRPC keeps its trailers and many calls share one connection.
-import * as http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Host } from '../balance/host';
 import { ClusterRuntime } from '../outbound/cluster-manager';
@@ -9,22 +9,34 @@ import { Runtime } from '../runtime';
 import { HttpChain } from './chain';
 import { LocalReply } from './filter';
 import { Headers, HOP_BY_HOP } from './headers';
+import { http2Constants, http2Module } from './http2-module';
 import { localReplyHeaders } from './local-reply';
 import { DownstreamInfo, Flags, prepare, RequestContext, resolveTarget, retriable, runBodyFilters, runHeaderFilters } from './request';
 import { logRequest } from './request-log';
 import { rewritePath } from './route-match';
 
-const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 const BODY_FILTER_LIMIT = 1024 * 1024;
 
 export class Http2Downstream {
-  private readonly server = http2.createServer({ maxSessionMemory: 64 });
+  /** Created with the first HTTP/2 connection, so HTTP/1-only proxies never load node:http2. */
+  private server: http2.Http2Server | undefined;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** Set only during accept(): the server emits 'session' synchronously inside emit('connection'). */
   private pendingInfo: DownstreamInfo | undefined;
 
-  constructor(rt: Runtime, chain: HttpChain) {
-    this.server.on('session', (session) => {
+  constructor(private readonly rt: Runtime, private readonly chain: HttpChain) {}
+
+  /** Take over a socket whose first bytes (already pushed back) are an HTTP/2 preface. */
+  accept(socket: net.Socket, info: DownstreamInfo): void {
+    this.pendingInfo = info;
+    (this.server ??= this.createServer()).emit('connection', socket);
+    this.pendingInfo = undefined;
+  }
+
+  private createServer(): http2.Http2Server {
+    const { rt, chain } = this;
+    const server = http2Module().createServer({ maxSessionMemory: 64 });
+    server.on('session', (session) => {
       const info = this.pendingInfo as DownstreamInfo;
       this.sessions.add(session);
       session.on('error', () => session.destroy());
@@ -32,13 +44,7 @@ export class Http2Downstream {
       session.setTimeout(chain.hcm.idleTimeoutMs, () => session.close());
       session.on('stream', (stream, headers) => new Http2Exchange(rt, chain, stream, headers, info).start());
     });
-  }
-
-  /** Take over a socket whose first bytes (already pushed back) are an HTTP/2 preface. */
-  accept(socket: net.Socket, info: DownstreamInfo): void {
-    this.pendingInfo = info;
-    this.server.emit('connection', socket);
-    this.pendingInfo = undefined;
+    return server;
   }
 
   drain(): void {
@@ -123,7 +129,7 @@ class Http2Exchange {
     this.ctx.path = rewritePath(target.route, this.ctx.path);
     if (target.action.timeoutMs > 0) {
       this.timer = setTimeout(() => {
-        this.upstream?.close(NGHTTP2_CANCEL);
+        this.upstream?.close(http2Constants().NGHTTP2_CANCEL);
         this.reply({ status: 504, body: 'upstream request timeout' }, Flags.upstreamTimeout);
       }, target.action.timeoutMs);
     }
@@ -190,7 +196,7 @@ class Http2Exchange {
           // A response filter must not break a response already on its way.
         }
       }
-      const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      const endStream = (flags & http2Constants().NGHTTP2_FLAG_END_STREAM) !== 0;
       const outHeaders: http2.OutgoingHttpHeaders = { ':status': response.status };
       resHeaders.forEach((n, v) => {
         if (HOP_BY_HOP.has(n)) return;
@@ -209,11 +215,11 @@ class Http2Exchange {
     req.on('close', () => {
       host.activeRequests--;
       if (this.done) return;
-      if (req.rstCode && req.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+      if (req.rstCode && req.rstCode !== http2Constants().NGHTTP2_NO_ERROR) {
         this.cluster?.recordOutcome(host, true);
         if (this.status === 0) return this.reply({ status: 503, body: `upstream reset (code ${req.rstCode})` }, Flags.upstreamReset);
         this.flags = Flags.upstreamReset;
-        this.stream.close(NGHTTP2_INTERNAL_ERROR);
+        this.stream.close(http2Constants().NGHTTP2_INTERNAL_ERROR);
       }
       this.finish();
     });
@@ -229,16 +235,16 @@ class Http2Exchange {
       this.stream.respond({ ':status': reply.status, ...localReplyHeaders(reply, flag) });
       this.stream.end(reply.body ?? '');
     } else {
-      this.stream.close(NGHTTP2_INTERNAL_ERROR);
+      this.stream.close(http2Constants().NGHTTP2_INTERNAL_ERROR);
     }
-    this.upstream?.close(NGHTTP2_CANCEL);
+    this.upstream?.close(http2Constants().NGHTTP2_CANCEL);
     this.finish();
   }
 
   private onDownstreamClose(): void {
     if (this.done) return;
     this.flags = this.flags || Flags.downstreamTerminated;
-    this.upstream?.close(NGHTTP2_CANCEL);
+    this.upstream?.close(http2Constants().NGHTTP2_CANCEL);
     this.finish();
   }
 

@@ -1,8 +1,9 @@
 // One multiplexed HTTP/2 session per upstream host: between proxies this means many
 // application requests share a single mTLS connection (ALPN h2).
-import * as http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Host } from '../balance/host';
+import { http2Module } from '../http/http2-module';
 import { Connector } from './h1-pool';
 
 export class H2Pool {
@@ -31,7 +32,7 @@ export class H2Pool {
         for (const w of waiting) w(err ?? new Error('connect failed'));
         return;
       }
-      const session = http2.connect(`http://${host.key}`, { createConnection: () => socket as net.Socket });
+      const session = http2Module().connect(`http://${host.key}`, { createConnection: () => socket as net.Socket });
       session.setTimeout(this.idleTimeoutMs, () => session.close());
       session.on('error', () => this.sessions.delete(host));
       session.on('close', () => {
