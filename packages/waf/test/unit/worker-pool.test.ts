@@ -1,0 +1,45 @@
+// WafWorkerPool over the built worker (packages/waf/dist: run `npx tsc -b` first): verdicts
+// match inline evaluation, a crashing worker fails only its own request and is replaced,
+// a full queue refuses at once, and close() fails what waits.
+import { evaluateBuffered, TRELLIS_DEFAULT_PROFILE, Waf, WafWorkerPool, WorkerPoolError, type BufferedRequest } from '../../src';
+
+const request = (body: string): BufferedRequest => ({
+  id: 'req-1', clientIp: '10.0.0.1', serverPort: 80, method: 'POST', uri: '/comments', httpVersion: 'HTTP/1.1',
+  headers: [['host', 'shop'], ['content-type', 'application/x-www-form-urlencoded'], ['content-length', String(body.length)]],
+  body: Buffer.from(body), bodyTruncated: false,
+});
+
+describe('WafWorkerPool', () => {
+  const pool = new WafWorkerPool(TRELLIS_DEFAULT_PROFILE, { maxQueued: 2 });
+  afterAll(() => pool.close());
+
+  test('a worker reaches the verdict inline evaluation reaches', async () => {
+    const waf = Waf.fromDirectives(TRELLIS_DEFAULT_PROFILE);
+    for (const body of ['text=<script>alert(1)</script>', 'text=hello']) {
+      const inline = evaluateBuffered(waf, request(body));
+      const remote = await pool.evaluate(request(body));
+      expect(remote.interruption).toEqual(inline.interruption);
+      expect(remote.matchedRules.map((r) => r.id)).toEqual(inline.matchedRules.map((r) => r.id));
+    }
+  });
+
+  test('a worker that crashes fails its request only, and is replaced', async () => {
+    const poison = { ...request('a=b'), headers: null } as unknown as BufferedRequest;
+    await expect(pool.evaluate(poison)).rejects.toThrow(/WAF worker exited \(code 1\)/);
+    expect((await pool.evaluate(request('text=hello'))).interruption).toBeNull();
+  });
+
+  test('a full queue refuses at once', async () => {
+    const all = Array.from({ length: 4 }, () => pool.evaluate(request('text=hello')).then(() => 'judged', (e: Error) => e));
+    const outcomes = await Promise.all(all);
+    expect(outcomes.filter((o) => o instanceof WorkerPoolError && /busy/.test(o.message))).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'judged')).toHaveLength(3);
+  });
+
+  test('close() fails what waits', async () => {
+    const other = new WafWorkerPool(TRELLIS_DEFAULT_PROFILE);
+    const failed = expect(other.evaluate(request('text=hello'))).rejects.toThrow(/closed/);
+    await other.close();
+    await failed;
+  });
+});
