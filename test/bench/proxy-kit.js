@@ -105,4 +105,24 @@ function cleanup() {
   for (const c of children) if (c.exitCode === null) c.kill(process.env.BENCH_NODE_ARGS ? 'SIGTERM' : 'SIGKILL');
 }
 
-module.exports = { ID_A, ID_B, cleanup, start, makePki, nginxConf, trellisConf, secrets, procStats, waitPort };
+/** `--name value` from the command line, or `dflt`. */
+function option(name, dflt) {
+  const args = process.argv.slice(2);
+  return args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : dflt;
+}
+
+/** Runs a benchmark's `main`, killing every child started through `start` however it ends. */
+function runBench(main) {
+  process.on('exit', cleanup);
+  process.on('SIGINT', () => process.exit(130));
+  process.on('SIGTERM', () => process.exit(143));
+  main()
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    })
+    // The children's stderr pipes keep the event loop alive: exit explicitly so 'exit' runs cleanup.
+    .finally(() => process.exit());
+}
+
+module.exports = { ID_A, ID_B, cleanup, start, makePki, nginxConf, trellisConf, secrets, procStats, waitPort, option, runBench };

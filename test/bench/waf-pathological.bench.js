@@ -15,15 +15,13 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { cleanup, makePki } = require('./proxy-kit');
+const { makePki, option, runBench } = require('./proxy-kit');
 const { SERVICE_B, startApp, startTrellisPair, rssMb } = require('./waf-pair');
 const { BROWSER_HEADERS, REQUESTS, wrkScript, runWrk } = require('./waf-requests');
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : dflt);
-const SECONDS = Number(opt('seconds', '8'));
-const CONNECTIONS = Number(opt('connections', '8'));
-const HOSTILE_CONCURRENCY = Number(opt('hostile', '1'));
+const SECONDS = Number(option('seconds', '8'));
+const CONNECTIONS = Number(option('connections', '8'));
+const HOSTILE_CONCURRENCY = Number(option('hostile', '1'));
 const HOST = '127.0.2.2';
 const PORTS = { app: 21100, isolatedA: 21101, isolatedB: 21102, inlineA: 21103, inlineB: 21104 };
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -163,12 +161,4 @@ async function main() {
   console.log(`req/s loaded/alone: worker ${f(iso.loaded.rps / iso.alone.rps)}, inline ${f(inl.loaded.rps / inl.alone.rps)}`);
 }
 
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main()
-  .catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  })
-  .finally(() => process.exit());
+runBench(main);

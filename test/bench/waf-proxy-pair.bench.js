@@ -17,16 +17,14 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { cleanup, makePki, procStats } = require('./proxy-kit');
+const { makePki, option, procStats, runBench } = require('./proxy-kit');
 const { SERVICE_B, startApp, startTrellisPair, rssMb } = require('./waf-pair');
 const { REQUESTS, wrkScript, runWrk } = require('./waf-requests');
 const { startReference } = require('../waf-reference/nginx-modsecurity');
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : dflt);
-const SECONDS = Number(opt('seconds', '4'));
-const ROUNDS = Number(opt('rounds', '2'));
-const CONNECTIONS = Number(opt('connections', '8'));
+const SECONDS = Number(option('seconds', '4'));
+const ROUNDS = Number(option('rounds', '2'));
+const CONNECTIONS = Number(option('connections', '8'));
 const HOST = '127.0.2.3';
 const PORTS = { app: 21200, offA: 21201, offB: 21202, onA: 21203, onB: 21204, modsec: 21205, nginx: 21206 };
 
@@ -94,12 +92,4 @@ async function main() {
   }
 }
 
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main()
-  .catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  })
-  .finally(() => process.exit());
+runBench(main);
