@@ -123,7 +123,9 @@ function staticCluster(name: string, endpoints: { address: string; port: number 
 /** The virtual listeners (and the clusters only they use) that replace a captured workload's explicit ones. */
 export function captureResources(model: MeshModel, workload: Workload, ready: (w: Workload) => boolean, memo: ResourceMemo, build: CaptureBuilders) {
   const node = nodeIdOf(workload);
-  const { destinations, clusters } = outboundDestinations(model, workload, ready, build, memo);
+  // Every captured proxy of one namespace and egress scope dials the same destinations: walk the services once per push.
+  const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
+  const { destinations, clusters } = memo.shared(`capture\u0000${scope}`, () => outboundDestinations(model, workload, ready, build, memo));
   const listeners = [memo.get(TypeUrl.Listener, VIRTUAL_OUTBOUND_LISTENER, () => ({
     name: VIRTUAL_OUTBOUND_LISTENER,
     address: socketAddress('0.0.0.0', workload.sidecar.outboundPort),
@@ -138,7 +140,7 @@ export function captureResources(model: MeshModel, workload: Workload, ready: (w
       // Not redirected (dialled as 127.0.0.1:<outbound port>): the explicit proxy, with the Host routes (RDS).
       { name: 'explicit', filter_chain_match: { destination_port: { value: workload.sidecar.outboundPort } }, filters: [build.explicitOutbound] },
     ],
-  }), { scope: node })];
+  }), { scope: node, inputs: [destinations, workload.sidecar.outboundPort] })];
   // A listener needs a chain: a workload that serves no port leaves 15006 unbound (refusing).
   if (build.inboundPorts.size > 0) listeners.push(memo.get(TypeUrl.Listener, VIRTUAL_INBOUND_LISTENER, () => ({
     name: VIRTUAL_INBOUND_LISTENER,
