@@ -1,10 +1,11 @@
 export {
   emptyModel, httpRoutesFor, selects, type HttpRoute, serviceHostname, wafPolicyFor, workloadPort, workloadsOf, type WafPolicy,
-  type LocalSidecar, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload,
+  type ConfigMap, type LocalSidecar, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload,
 } from './model/mesh';
 export { decodeService } from './kinds/service';
 export { decodeHttpRoute } from './kinds/http-route';
 export { decodeWafPolicy } from './kinds/waf-policy';
+export { openApiReferenceErrors } from './kinds/openapi-ref';
 export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } from './kinds/workload-entry';
 export { decodeDocument, supportedKinds } from './kinds/registry';
 export { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic, type LoadResult } from './sources/file-source';
