@@ -40,7 +40,7 @@ function logged(match: (event: Record<string, unknown>) => boolean, timeoutMs = 
 beforeAll(async () => {
   api = await FakeApiServer.start([
     FAKE_KINDS.service, FAKE_KINDS.pod, FAKE_KINDS.serviceAccount, FAKE_KINDS.namespace, FAKE_KINDS.endpointSlice, FAKE_KINDS.workloadEntry,
-    FAKE_KINDS.wafPolicy, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication, FAKE_KINDS.secret, FAKE_KINDS.mutatingWebhookConfiguration,
+    FAKE_KINDS.wafPolicy, FAKE_KINDS.configMap, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication, FAKE_KINDS.secret, FAKE_KINDS.mutatingWebhookConfiguration,
   ]);
   api.create(installObjects().find((o) => o.kind === 'MutatingWebhookConfiguration') as unknown as StoredObject);
   api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'trellis-injection': 'enabled' } } });

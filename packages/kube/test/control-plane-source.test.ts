@@ -18,7 +18,7 @@ const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-kube-cp-'));
 
 beforeAll(async () => {
   server = await FakeApiServer.start([FAKE_KINDS.service, FAKE_KINDS.pod, FAKE_KINDS.serviceAccount, FAKE_KINDS.namespace, FAKE_KINDS.endpointSlice,
-    FAKE_KINDS.workloadEntry, FAKE_KINDS.wafPolicy, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication]);
+    FAKE_KINDS.workloadEntry, FAKE_KINDS.wafPolicy, FAKE_KINDS.configMap, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication]);
   server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'trellis-injection': 'enabled' } } });
   server.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reviews', namespace: 'shop' } });
   server.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'shop' }, spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080 }] } });

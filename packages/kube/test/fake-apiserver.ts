@@ -481,6 +481,7 @@ export const FAKE_KINDS = {
   authorizationPolicy: { apiVersion: 'security.trellis.dev/v1', kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', builtIn: false, namespaced: true },
   peerAuthentication: { apiVersion: 'security.trellis.dev/v1', kind: 'PeerAuthentication', plural: 'peerauthentications', builtIn: false, namespaced: true },
   wafPolicy: { apiVersion: 'security.trellis.dev/v1alpha1', kind: 'WafPolicy', plural: 'wafpolicies', builtIn: false, namespaced: true },
+  configMap: { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', builtIn: true, namespaced: true },
   httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', builtIn: false, namespaced: true },
   secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', builtIn: true, namespaced: true },
   mutatingWebhookConfiguration: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', builtIn: true, namespaced: false },

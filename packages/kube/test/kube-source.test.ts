@@ -9,7 +9,7 @@ import { makeServingTls } from './serving-tls';
 
 const OUR_KINDS: FakeKind[] = [
   FAKE_KINDS.service, FAKE_KINDS.pod, FAKE_KINDS.serviceAccount, FAKE_KINDS.namespace, FAKE_KINDS.endpointSlice,
-  FAKE_KINDS.workloadEntry, FAKE_KINDS.wafPolicy, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication,
+  FAKE_KINDS.workloadEntry, FAKE_KINDS.wafPolicy, FAKE_KINDS.configMap, FAKE_KINDS.authorizationPolicy, FAKE_KINDS.peerAuthentication,
 ];
 
 const namespace = (name: string, inMesh = true): StoredObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: inMesh ? { 'trellis-injection': 'enabled' } : {} } });
@@ -234,6 +234,21 @@ describe('KubeSource', () => {
     await until((r) => r.model.wafPolicies[0]?.mode === 'block', 'block');
     server.remove(waf(''));
     await until((r) => r.model.wafPolicies.length === 0, 'deleted');
+  });
+
+  test("WafPolicies' OpenAPI documents come from ConfigMaps; a missing one is an error at the policy", async () => {
+    await startSource();
+    server.create({
+      apiVersion: 'security.trellis.dev/v1alpha1', kind: 'WafPolicy', metadata: { name: 'reviews-waf', namespace: 'shop' },
+      spec: { mode: 'block', openapi: { configMapRef: { name: 'reviews-api', key: 'openapi.yaml' } } },
+    });
+    const missing = await until((r) => r.model.wafPolicies.length === 1, 'the policy');
+    expect(missing.diagnostics.map((d) => `${d.file}: ${d.field}: ${d.message}`)).toEqual([
+      '/apis/security.trellis.dev/v1alpha1/namespaces/shop/wafpolicies/reviews-waf: spec.openapi.configMapRef.name: ConfigMap shop/reviews-api does not exist; OpenAPI enforcement is off for the workloads it selects until this is fixed',
+    ]);
+    server.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'reviews-api', namespace: 'shop' }, data: { 'openapi.yaml': 'openapi: 3.1.0\ninfo: { title: r, version: "1" }\npaths: {}\n' } });
+    const found = await until((r) => r.model.configMaps.length === 1, 'the ConfigMap');
+    expect(found.diagnostics).toEqual([]);
   });
 
   test('HTTPRoutes are read once the Gateway API CRDs are installed', async () => {

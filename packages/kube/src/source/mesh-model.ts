@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { decodeDocument, emptyModel, type FileDiagnostic, type LoadResult, type MeshModel, type Service } from '@trellis/control-plane';
+import { decodeDocument, emptyModel, openApiReferenceErrors, type FileDiagnostic, type LoadResult, type MeshModel, type Service } from '@trellis/control-plane';
 import { podWorkloads, type EndpointSliceObject, type ObjectWithMeta, type PodObject } from './pod-workloads';
 import {
-  ENDPOINT_SLICES, HTTP_ROUTES, NAMESPACES, objectPath, PODS, POLICIES, SERVICE_ACCOUNTS, SERVICES, WAF_POLICIES, WORKLOAD_ENTRIES, type WatchedResource,
+  CONFIG_MAPS, ENDPOINT_SLICES, HTTP_ROUTES, NAMESPACES, objectPath, PODS, POLICIES, SERVICE_ACCOUNTS, SERVICES, WAF_POLICIES, WORKLOAD_ENTRIES, type WatchedResource,
 } from './resources';
 
 /** What the informers hold now, kind by kind. */
@@ -15,7 +15,7 @@ interface Decoded {
 }
 
 /** The kinds that decode one object into one model entry, through the same decoders as files. */
-const DECODED_KINDS = [SERVICES, WORKLOAD_ENTRIES, WAF_POLICIES, HTTP_ROUTES, ...POLICIES];
+const DECODED_KINDS = [SERVICES, WORKLOAD_ENTRIES, WAF_POLICIES, CONFIG_MAPS, HTTP_ROUTES, ...POLICIES];
 
 function byPath(resource: WatchedResource, objects: readonly KubernetesObject[]): [string, KubernetesObject][] {
   return objects
@@ -54,6 +54,9 @@ export class MeshModelBuilder {
       }
     }
     this.lastGood = good;
+    for (const { policy, error } of openApiReferenceErrors(model)) {
+      diagnostics.push({ ...error, file: objectPath(WAF_POLICIES, policy.namespace, policy.name), line: 0, severity: 'error' });
+    }
     model.workloads.push(...podWorkloads({
       pods: objects(PODS) as PodObject[],
       services: model.services as Service[],

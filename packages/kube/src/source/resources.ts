@@ -33,6 +33,8 @@ export const NAMESPACES = resource('v1', 'Namespace', 'namespaces');
 export const ENDPOINT_SLICES = resource('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices');
 export const WORKLOAD_ENTRIES = resource('networking.trellis.dev/v1alpha1', 'WorkloadEntry', 'workloadentries');
 export const WAF_POLICIES = resource('security.trellis.dev/v1alpha1', 'WafPolicy', 'wafpolicies');
+/** Where WafPolicies' OpenAPI documents live (spec.openapi.configMapRef). */
+export const CONFIG_MAPS = resource('v1', 'ConfigMap', 'configmaps');
 /** Gateway API routes for Services (the mesh profile), when the Gateway API CRDs are installed. */
 export const HTTP_ROUTES = resource('gateway.networking.k8s.io/v1', 'HTTPRoute', 'httproutes', true);
 
@@ -45,5 +47,5 @@ export const POLICIES = [
 ];
 
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
-  SERVICES, PODS, SERVICE_ACCOUNTS, NAMESPACES, ENDPOINT_SLICES, WORKLOAD_ENTRIES, WAF_POLICIES, HTTP_ROUTES, ...POLICIES,
+  SERVICES, PODS, SERVICE_ACCOUNTS, NAMESPACES, ENDPOINT_SLICES, WORKLOAD_ENTRIES, WAF_POLICIES, CONFIG_MAPS, HTTP_ROUTES, ...POLICIES,
 ];
