@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CertificateServiceClient } from '@trellis/identity';
 import { installObjects } from '../src/install';
-import { FAKE_KINDS, FakeApiServer, type StoredObject } from './fake-apiserver';
+import { startupProbeScript } from '../src/injection/inject';
+import { applyJsonPatch, FAKE_KINDS, FakeApiServer, type StoredObject } from './fake-apiserver';
 
 const CLI = path.resolve(__dirname, '../../cli/dist/main.js');
 const SERVICE_NAME = 'trellis-control-plane.trellis-system.svc';
@@ -19,11 +20,24 @@ let child: ChildProcess | undefined;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-cluster-cp-'));
 const events: Record<string, unknown>[] = [];
 
+/** Collects a process's JSON log lines (stderr) into `into`. */
+function collectLog(process: ChildProcess, into: Record<string, unknown>[]): void {
+  let buffered = '';
+  process.stderr!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      try { into.push(JSON.parse(line) as Record<string, unknown>); } catch { into.push({ raw: line }); }
+    }
+  });
+}
+
 /** Resolves with the first JSON log line of the process for which `match` holds. */
-function logged(match: (event: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+function logged(match: (event: Record<string, unknown>) => boolean, timeoutMs = 20_000, log = events): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
-      const found = events.find(match);
+      const found = log.find(match);
       if (found) {
         clearInterval(timer);
         clearTimeout(deadline);
@@ -32,7 +46,7 @@ function logged(match: (event: Record<string, unknown>) => boolean, timeoutMs = 
     }, 20);
     const deadline = setTimeout(() => {
       clearInterval(timer);
-      reject(new Error(`not logged in time; log so far:\n${events.map((e) => JSON.stringify(e)).join('\n')}`));
+      reject(new Error(`not logged in time; log so far:\n${log.map((e) => JSON.stringify(e)).join('\n')}`));
     }, timeoutMs);
   });
 }
@@ -51,15 +65,7 @@ beforeAll(async () => {
     CLI, 'control-plane', '--source', 'kubernetes', '--kubeconfig', kubeconfig, '--state-dir', path.join(dir, 'state'),
     '--xds', '127.0.5.3:0', '--ca', '127.0.5.3:0', '--admin', '127.0.5.3:0', '--webhook', '127.0.5.3:0',
   ], { env: { ...process.env, POD_NAMESPACE: 'trellis-system', TRELLIS_PROXY_IMAGE: 'registry.example/trellis/proxy:test' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let buffered = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      try { events.push(JSON.parse(line) as Record<string, unknown>); } catch { events.push({ raw: line }); }
-    }
-  });
+  collectLog(child, events);
   await logged((e) => e['event'] === 'injection webhook ready');
 });
 
@@ -100,15 +106,12 @@ describe('control plane in a cluster (stand-in API server, real process)', () =>
     }
   });
 
-  it('injects pods with the proxy image and the control plane\'s Service addresses', async () => {
+  /** The admission the API server asks for: the webhook's answer for `object` in namespace shop. */
+  async function admit(object: object): Promise<{ response: { allowed: boolean; patch: string } }> {
     const ready = await logged((e) => e['event'] === 'injection webhook ready');
-    const cpReady = await logged((e) => e['event'] === 'control plane ready');
     const [host, port] = (ready['address'] as string).split(':');
-    const review = {
-      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-      request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'shop', operation: 'CREATE', object: { metadata: { generateName: 'reviews-' }, spec: { containers: [{ name: 'app' }] } } },
-    };
-    const answer = await new Promise<{ response: { allowed: boolean; patch: string } }>((resolve, reject) => {
+    const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'shop', operation: 'CREATE', object } };
+    return new Promise((resolve, reject) => {
       const request = https.request({ host, port: Number(port), method: 'POST', path: '/inject', servername: SERVICE_NAME, ca: secretRoot(), agent: false }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
@@ -117,6 +120,11 @@ describe('control plane in a cluster (stand-in API server, real process)', () =>
       request.on('error', reject);
       request.end(JSON.stringify(review));
     });
+  }
+
+  it('injects pods with the proxy image and the control plane\'s Service addresses', async () => {
+    const cpReady = await logged((e) => e['event'] === 'control plane ready');
+    const answer = await admit({ metadata: { generateName: 'reviews-' }, spec: { containers: [{ name: 'app' }] } });
     expect(answer.response.allowed).toBe(true);
     const patch = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString()) as { path: string; value: Record<string, string> & { image?: string }[] }[];
     const annotations = patch.find((op) => op.path === '/metadata/annotations')!.value as unknown as Record<string, string>;
@@ -125,5 +133,51 @@ describe('control plane in a cluster (stand-in API server, real process)', () =>
     expect(annotations['sidecar.trellis.dev/ca-roots']).toBe(secretRoot());
     const initContainers = patch.find((op) => op.path === '/spec/initContainers')!.value as unknown as { image: string }[];
     expect(initContainers.map((c) => c.image)).toEqual(['registry.example/trellis/proxy:test', 'registry.example/trellis/proxy:test']);
+  });
+
+  it('runs the injected proxy command as the kubelet would: it gets its identity from its token, and the probe holds the app back until it has config', async () => {
+    // Pending, so not yet a workload in the mesh model: xDS is refused, as for a pod the control plane has not seen yet.
+    const created = api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reviews-2', namespace: 'shop', labels: { app: 'reviews' } }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }] }, status: { phase: 'Pending' } });
+    const answer = await admit({ metadata: { name: 'reviews-2', namespace: 'shop' }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }] } });
+    type Container = { name: string; args: string[]; startupProbe: { exec: { command: string[] } } };
+    const pod = applyJsonPatch({ metadata: { name: 'reviews-2', namespace: 'shop' }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }] } }, JSON.parse(Buffer.from(answer.response.patch, 'base64').toString()) as []) as unknown as {
+      metadata: { annotations: Record<string, string> }; spec: { initContainers: Container[]; volumes: { projected?: { sources: { serviceAccountToken: { audience: string } }[] } }[] };
+    };
+    const proxy = pod.spec.initContainers.find((c) => c.name === 'trellis-proxy')!;
+
+    // What the kubelet provides: the downward-API files, the projected token, $(VAR) expansion; cluster DNS resolves the Service to our address.
+    const mounts = path.join(dir, 'pod');
+    fs.mkdirSync(path.join(mounts, 'etc-trellis'), { recursive: true });
+    fs.mkdirSync(path.join(mounts, 'tokens'), { recursive: true });
+    const cpReady = await logged((e) => e['event'] === 'control plane ready');
+    const host = (cpReady['ca'] as string).split(':')[0];
+    fs.writeFileSync(path.join(mounts, 'etc-trellis', 'bootstrap.json'), pod.metadata.annotations['sidecar.trellis.dev/bootstrap'].replaceAll(SERVICE_NAME, host));
+    fs.writeFileSync(path.join(mounts, 'etc-trellis', 'root-cert.pem'), pod.metadata.annotations['sidecar.trellis.dev/ca-roots']);
+    const audience = pod.spec.volumes.find((v) => v.projected)!.projected!.sources[0].serviceAccountToken.audience;
+    fs.writeFileSync(path.join(mounts, 'tokens', 'trellis-ca-token'), api.serviceAccountToken({ namespace: 'shop', serviceAccount: 'reviews', audiences: [audience], expiresAt: new Date(Date.now() + 3600_000), pod: { name: 'reviews-2', uid: created.metadata.uid! } }));
+    const ADMIN_PORT = 24510; // in place of 15000: this machine is shared
+    const kubelet = (text: string) => text
+      .replaceAll('$(POD_NAME)', 'reviews-2').replaceAll('$(POD_NAMESPACE)', 'shop').replaceAll('$(SERVICE_ACCOUNT)', 'reviews')
+      .replaceAll('/etc/trellis/', `${mounts}/etc-trellis/`).replaceAll('/var/run/secrets/tokens/', `${mounts}/tokens/`).replaceAll('--admin-port=15000', `--admin-port=${ADMIN_PORT}`);
+    const bootstrap = JSON.parse(fs.readFileSync(path.join(mounts, 'etc-trellis', 'bootstrap.json'), 'utf8')) as { rootCertFile: string };
+    fs.writeFileSync(path.join(mounts, 'etc-trellis', 'bootstrap.json'), JSON.stringify({ ...bootstrap, rootCertFile: kubelet(bootstrap.rootCertFile) }));
+
+    const proxyLog: Record<string, unknown>[] = [];
+    const sidecar = spawn(process.execPath, [CLI, ...proxy.args.map(kubelet)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    collectLog(sidecar, proxyLog);
+    try {
+      const certificate = await logged((e) => e['event'] === 'certificate', 20_000, proxyLog);
+      expect(certificate['spiffeId']).toBe('spiffe://cluster.local/ns/shop/sa/reviews');
+      await logged((e) => e['event'] === 'ready', 20_000, proxyLog);
+      const [command, ...probeArgs] = proxy.startupProbe.exec.command;
+      expect(command).toBe('node');
+      expect(probeArgs[1]).toBe(startupProbeScript(15000));
+      const probe = () => new Promise<number | null>((resolve) => spawn(process.execPath, [probeArgs[0], startupProbeScript(ADMIN_PORT)], { stdio: 'ignore' }).on('exit', resolve));
+      expect(await probe()).toBe(1);
+    } finally {
+      const exited = new Promise((resolve) => sidecar.once('exit', resolve));
+      sidecar.kill('SIGTERM');
+      await exited;
+    }
   });
 });
