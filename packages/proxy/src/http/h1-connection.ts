@@ -8,6 +8,7 @@ import { findHeadEnd, HttpParseError, parseRequestHead } from './h1-codec';
 import { Http1Exchange } from './h1-exchange';
 import { DownstreamInfo } from './request';
 import { writeLocalReply } from './local-reply';
+import { ReusableTimer } from './reusable-timer';
 
 const BARE_LF_END = Buffer.from('\n\n');
 
@@ -16,9 +17,10 @@ export class Http1ServerConnection {
   private parked: Buffer | null = null;
   private exchange: Http1Exchange | null = null;
   /** Idle timer between requests, header timer while a head is incomplete. */
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new ReusableTimer(() => this.onTimeout());
+  /** The current exchange's route timeout, one timer for all the connection's requests. */
+  readonly routeTimer = new ReusableTimer(() => this.exchange?.onRouteTimeout());
   private waitingForHead = false;
-  private readonly onTimeoutBound = (): void => this.onTimeout();
   private draining = false;
 
   constructor(
@@ -33,7 +35,8 @@ export class Http1ServerConnection {
     socket.on('drain', () => this.exchange?.onDownstreamDrain());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
-      clearTimeout(this.timer);
+      this.timer.stop();
+      this.routeTimer.stop();
       this.exchange?.onDownstreamClose();
       this.onDone(this);
     });
@@ -89,7 +92,7 @@ export class Http1ServerConnection {
     }
     this.head = null;
     this.waitingForHead = false;
-    clearTimeout(this.timer);
+    // Left running through the exchange (onTimeout ignores it then) so finishing only refreshes it.
     let request;
     try {
       request = parseRequestHead(buf, end);
@@ -101,8 +104,7 @@ export class Http1ServerConnection {
   }
 
   private armTimer(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(this.onTimeoutBound, ms);
+    this.timer.arm(ms);
   }
 
   private reject(e: HttpParseError | Error): void {
@@ -110,7 +112,7 @@ export class Http1ServerConnection {
     this.rt.stats.inc('downstream_bad_requests_total', { listener: this.chain.listenerName, status: String(status) });
     this.head = null;
     this.waitingForHead = false;
-    clearTimeout(this.timer);
+    this.timer.disarm();
     this.socket.removeAllListeners('data');
     writeLocalReply(this.socket, { status, body: e.message }, '', true);
   }

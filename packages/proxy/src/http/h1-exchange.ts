@@ -57,7 +57,6 @@ export class Http1Exchange implements UpstreamHandler {
   private status = 0;
   private flags = '';
   private bytesSent = 0;
-  private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private waitingForBody = false;
   private hostActive = false;
@@ -164,7 +163,7 @@ export class Http1Exchange implements UpstreamHandler {
     cluster.activeRequests++;
     this.clusterCounted = true;
     this.ctx.path = rewritePath(target.route, this.ctx.path);
-    if (action.timeoutMs > 0) this.routeTimer = setTimeout(() => this.onRouteTimeout(), action.timeoutMs);
+    if (action.timeoutMs > 0) this.conn.routeTimer.arm(action.timeoutMs);
     // Body-inspecting filters must see the whole body before anything goes upstream.
     if (this.chain.bodyFilters.length > 0 && this.receivingBody) this.waitingForBody = true;
     else this.attempt();
@@ -379,7 +378,7 @@ export class Http1Exchange implements UpstreamHandler {
     this.failAttempt({ status: 504 }, Flags.upstreamTimeout, 504, 'upstream per-try timeout');
   }
 
-  private onRouteTimeout(): void {
+  onRouteTimeout(): void {
     if (this.state === State.Done) return;
     if (this.state === State.Connecting) this.cluster?.h1.cancel(this.onAcquired);
     if (this.responseStarted) {
@@ -458,7 +457,7 @@ export class Http1Exchange implements UpstreamHandler {
   private cleanup(): void {
     if (this.state === State.Connecting) this.cluster?.h1.cancel(this.onAcquired);
     this.state = State.Done;
-    clearTimeout(this.routeTimer);
+    this.conn.routeTimer.disarm();
     clearTimeout(this.tryTimer);
     if (this.clusterCounted && this.cluster) this.cluster.activeRequests--;
     this.clusterCounted = false;
