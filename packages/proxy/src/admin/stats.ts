@@ -7,13 +7,16 @@ const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
 
 export interface Histogram {
   labels: Labels;
+  /** Observations per bucket, not cumulative: one increment per observation; rendering sums them up. */
   counts: number[];
   sum: number;
   count: number;
 }
 
 export function observeInto(h: Histogram, valueMs: number): void {
-  for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (valueMs <= LATENCY_BUCKETS_MS[i]) h.counts[i]++;
+  let i = 0;
+  while (i < LATENCY_BUCKETS_MS.length && valueMs > LATENCY_BUCKETS_MS[i]) i++;
+  if (i < LATENCY_BUCKETS_MS.length) h.counts[i]++;
   h.sum += valueMs;
   h.count++;
 }
@@ -81,7 +84,11 @@ export class Stats {
     }
     for (const h of this.histograms.values()) {
       type(h.name, 'histogram');
-      LATENCY_BUCKETS_MS.forEach((b, i) => out.push(`trellis_${h.name}_bucket${renderLabels({ ...h.labels, le: String(b) })} ${h.counts[i]}`));
+      let cumulative = 0;
+      LATENCY_BUCKETS_MS.forEach((b, i) => {
+        cumulative += h.counts[i];
+        out.push(`trellis_${h.name}_bucket${renderLabels({ ...h.labels, le: String(b) })} ${cumulative}`);
+      });
       out.push(`trellis_${h.name}_bucket${renderLabels({ ...h.labels, le: '+Inf' })} ${h.count}`);
       out.push(`trellis_${h.name}_sum${renderLabels(h.labels)} ${h.sum}`);
       out.push(`trellis_${h.name}_count${renderLabels(h.labels)} ${h.count}`);

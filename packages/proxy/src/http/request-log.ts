@@ -14,33 +14,42 @@ export interface RequestOutcome {
 
 const CODE_CLASSES = ['reset', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
-/** Per-listener and per-cluster series, looked up once instead of re-keyed per request. */
-const series = new WeakMap<Stats, Map<string, { value: number }[]>>();
-const latency = new WeakMap<Stats, Map<string, Histogram>>();
+/** Per-listener and per-cluster series, looked up by name once per request instead of re-keyed. */
+interface Series {
+  listeners: Map<string, { requests: { value: number }[]; latency: Histogram }>;
+  clusters: Map<string, { value: number }[]>;
+}
+const seriesByStats = new WeakMap<Stats, Series>();
 
-function counters(stats: Stats, metric: string, label: string, value: string): { value: number }[] {
-  let byKey = series.get(stats);
-  if (!byKey) series.set(stats, (byKey = new Map()));
-  const key = `${metric}\0${value}`;
-  let list = byKey.get(key);
-  if (!list) byKey.set(key, (list = CODE_CLASSES.map((c) => stats.counterSeries(metric, { [label]: value, code_class: c }))));
-  return list;
+function seriesOf(stats: Stats): Series {
+  let s = seriesByStats.get(stats);
+  if (!s) seriesByStats.set(stats, (s = { listeners: new Map(), clusters: new Map() }));
+  return s;
 }
 
-function latencyFor(stats: Stats, listener: string): Histogram {
-  let byListener = latency.get(stats);
-  if (!byListener) latency.set(stats, (byListener = new Map()));
-  let h = byListener.get(listener);
-  if (!h) byListener.set(listener, (h = stats.histogramSeries('downstream_request_duration_ms', { listener })));
-  return h;
+function byCodeClass(stats: Stats, metric: string, label: string, value: string): { value: number }[] {
+  return CODE_CLASSES.map((c) => stats.counterSeries(metric, { [label]: value, code_class: c }));
 }
 
 export function logRequest(rt: Runtime, ctx: RequestContext, o: RequestOutcome): void {
   const durationMs = Date.now() - ctx.startedAt;
   const codeClass = o.status >= 100 && o.status < 600 ? Math.floor(o.status / 100) : 0;
-  counters(rt.stats, 'downstream_requests_total', 'listener', ctx.listenerName)[codeClass].value++;
-  observeInto(latencyFor(rt.stats, ctx.listenerName), durationMs);
-  if (o.cluster) counters(rt.stats, 'upstream_requests_total', 'cluster', o.cluster)[codeClass].value++;
+  const series = seriesOf(rt.stats);
+  let listener = series.listeners.get(ctx.listenerName);
+  if (!listener) {
+    listener = {
+      requests: byCodeClass(rt.stats, 'downstream_requests_total', 'listener', ctx.listenerName),
+      latency: rt.stats.histogramSeries('downstream_request_duration_ms', { listener: ctx.listenerName }),
+    };
+    series.listeners.set(ctx.listenerName, listener);
+  }
+  listener.requests[codeClass].value++;
+  observeInto(listener.latency, durationMs);
+  if (o.cluster) {
+    let cluster = series.clusters.get(o.cluster);
+    if (!cluster) series.clusters.set(o.cluster, (cluster = byCodeClass(rt.stats, 'upstream_requests_total', 'cluster', o.cluster)));
+    cluster[codeClass].value++;
+  }
   if (!rt.accessLog.enabled) return;
   rt.accessLog.write({
     time: new Date(ctx.startedAt).toISOString(),
