@@ -23,15 +23,18 @@ export interface OriginalDestination {
 
 export class OriginalDestinationError extends Error {}
 
-type GetSockOpt = (fd: number, level: number, name: number, buf: Buffer, len: number[]) => number;
+type GetSockOpt = (fd: number, level: number, name: number, buf: Buffer, len: Buffer) => number;
 let getsockopt: GetSockOpt | undefined;
+// Reused by every call (JavaScript runs one call at a time): plain pointers cost half of koffi's _Out_/_Inout_ marshalling.
+const address = Buffer.alloc(SOCKADDR_IN6_SIZE);
+const addressLength = Buffer.alloc(4);
 
 function libcGetsockopt(): GetSockOpt {
   if (!getsockopt) {
     if (process.platform !== 'linux') throw new OriginalDestinationError(`the original destination needs Linux (SO_ORIGINAL_DST), not ${process.platform}`);
     try {
       const libc = koffi.load('libc.so.6');
-      getsockopt = libc.func('int getsockopt(int, int, int, _Out_ uint8_t *buf, _Inout_ uint32_t *len)') as GetSockOpt;
+      getsockopt = libc.func('int getsockopt(int, int, int, void *buf, void *len)') as GetSockOpt;
     } catch (e) {
       throw new OriginalDestinationError(`cannot call getsockopt through libc.so.6: ${(e as Error).message}`);
     }
@@ -64,9 +67,8 @@ export function originalDestination(socket: net.Socket): OriginalDestination {
   const levels = socket.localFamily === 'IPv6' ? [SOL_IPV6, SOL_IP] : [SOL_IP];
   let errno = 0;
   for (const level of levels) {
-    const buf = Buffer.alloc(SOCKADDR_IN6_SIZE);
-    const len = [buf.length];
-    if (call(fd, level, SO_ORIGINAL_DST, buf, len) === 0) return decode(buf);
+    addressLength.writeUInt32LE(address.length, 0);
+    if (call(fd, level, SO_ORIGINAL_DST, address, addressLength) === 0) return decode(address);
     errno = koffi.errno();
   }
   const reason = errno === koffi.os.errno.ENOENT ? 'the connection was not redirected (no NAT entry)' : `errno ${errno}`;
