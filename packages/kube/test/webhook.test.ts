@@ -16,11 +16,11 @@ let api: FakeApiServer;
 let ca: CertificateAuthority;
 let webhook: InjectionWebhook | undefined;
 
-const settings = (caRootsPem: string): InjectionSettings => ({
+const settings: Omit<InjectionSettings, 'caRootsPem'> = {
   proxyImage: 'ghcr.io/trellis-mesh/proxy:test', trustDomain: 'cluster.local',
   xdsAddress: `${SERVICE_NAME}:15010`, caAddress: `${SERVICE_NAME}:15012`,
-  controlPlaneId: 'spiffe://cluster.local/ns/trellis-system/sa/trellis-control-plane', caRootsPem, tokenAudience: 'trellis-ca',
-});
+  controlPlaneId: 'spiffe://cluster.local/ns/trellis-system/sa/trellis-control-plane', tokenAudience: 'trellis-ca',
+};
 
 function webhookConfiguration(): StoredObject {
   return api.get(FAKE_KINDS.mutatingWebhookConfiguration, undefined, WEBHOOK_CONFIGURATION)!;
@@ -30,7 +30,7 @@ async function startWebhook(certificateTtlSeconds?: number): Promise<InjectionWe
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(api.kubeConfigYaml());
   webhook = new InjectionWebhook({
-    kubeConfig, ca, settings: settings(joinPem(ca.trustBundlePem())), dnsNames: [SERVICE_NAME], address: '127.0.5.1:0',
+    kubeConfig, ca, settings, dnsNames: [SERVICE_NAME], address: '127.0.5.1:0',
     ...(certificateTtlSeconds ? { certificateTtlSeconds } : {}),
   });
   await webhook.start();
@@ -99,6 +99,7 @@ describe('injection webhook over HTTPS', () => {
     expect(response).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true, patchType: 'JSONPatch' } });
     const patched = applyJsonPatch(object, JSON.parse(Buffer.from(response.response.patch!, 'base64').toString()) as []) as StoredObject & { spec: { initContainers: { name: string }[] } };
     expect(patched.spec.initContainers.map((c) => c.name)).toEqual(['trellis-capture', 'trellis-proxy']);
+    expect(patched.metadata['annotations']).toMatchObject({ 'sidecar.trellis.dev/ca-roots': caBundle });
 
     // Reinvoked on the injected pod, or a pod opting out: allowed, nothing to patch.
     for (const [uid, again] of [['reinvoked', patched], ['opted-out', pod({ 'sidecar.trellis.dev/inject': 'false' })]] as const) {
@@ -122,13 +123,17 @@ describe('injection webhook over HTTPS', () => {
     });
   });
 
-  it('renews its serving certificate before it expires, without a restart', async () => {
+  it('renews its serving certificate before it expires, without a restart, publishing the roots of a root rotation', async () => {
     const { address } = await startWebhook(3);
     const caBundle = joinPem(ca.trustBundlePem());
     const first = (await callWebhook(address, caBundle, podReview('a', pod()))).peer;
+    await ca.beginRootRotation();
     await new Promise((resolve) => setTimeout(resolve, 2600));
     const second = (await callWebhook(address, caBundle, podReview('b', pod()))).peer;
     expect(second.serialNumber).not.toBe(first.serialNumber);
     expect(new Date(second.validTo).getTime()).toBeGreaterThan(new Date(first.validTo).getTime());
+    const published = (webhookConfiguration()['webhooks'] as { clientConfig: { caBundle: string } }[]).map((w) => Buffer.from(w.clientConfig.caBundle, 'base64').toString());
+    expect(published).toEqual([joinPem(ca.trustBundlePem()), joinPem(ca.trustBundlePem())]);
+    expect(ca.trustBundlePem()).toHaveLength(2);
   });
 });

@@ -61,7 +61,6 @@ async function startWebhook(cp: ControlPlane, options: ControlPlaneCommand & { k
       xdsAddress: `${service}:${port(cp.addresses.xds)}`,
       caAddress: `${service}:${port(cp.addresses.ca)}`,
       controlPlaneId: spiffeId(options.trustDomain, CONTROL_PLANE_IDENTITY.namespace, CONTROL_PLANE_IDENTITY.serviceAccount),
-      caRootsPem: cp.trustBundlePem(),
       tokenAudience: kube.CA_TOKEN_AUDIENCE,
     },
     log,

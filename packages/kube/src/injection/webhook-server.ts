@@ -41,7 +41,8 @@ export function admissionResponse(review: AdmissionReview, namespaceLabels: Reco
 export interface InjectionWebhookOptions {
   kubeConfig: KubeConfig;
   ca: CertificateAuthority;
-  settings: InjectionSettings;
+  /** The roots handed to pods are the CA's at admission time, so pods admitted during a root rotation trust both. */
+  settings: Omit<InjectionSettings, 'caRootsPem'>;
   /** The names the API server dials, e.g. trellis-control-plane.trellis-system.svc. */
   dnsNames: string[];
   /** host:port; port 0 picks a free one. */
@@ -53,9 +54,9 @@ export interface InjectionWebhookOptions {
 
 /**
  * The injector's HTTPS endpoint: a serving certificate from the mesh CA (renewed before it
- * expires, swapped in without a restart), POST /inject answering AdmissionReviews, and on
- * start the mesh roots written into the MutatingWebhookConfiguration's caBundle so the API
- * server trusts that certificate.
+ * expires, swapped in without a restart), POST /inject answering AdmissionReviews, and the
+ * mesh roots written into the MutatingWebhookConfiguration's caBundle (on start, and at each
+ * renewal if a root rotation changed them) so the API server trusts that certificate.
  */
 export class InjectionWebhook {
   private server: https.Server | undefined;
@@ -63,6 +64,7 @@ export class InjectionWebhook {
   private readonly log: NonNullable<InjectionWebhookOptions['log']>;
   /** When the current serving certificate expires. */
   notAfter: Date | undefined;
+  private publishedBundle: string | undefined;
 
   constructor(private readonly options: InjectionWebhookOptions) {
     this.log = options.log ?? (() => undefined);
@@ -76,7 +78,7 @@ export class InjectionWebhook {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
-    await patchCaBundle(this.options.kubeConfig, WEBHOOK_CONFIGURATION, joinPem(this.options.ca.trustBundlePem()));
+    await this.publishCaBundle();
     this.log('injection webhook ready', { address: this.address, configuration: WEBHOOK_CONFIGURATION });
     return this.address;
   }
@@ -109,9 +111,22 @@ export class InjectionWebhook {
     return { key: privateKeyPem, cert: joinPem(issued.chainPem) };
   }
 
+  /** Writes the mesh roots into the webhook configuration when they differ from what it holds. */
+  private async publishCaBundle(): Promise<void> {
+    const bundle = joinPem(this.options.ca.trustBundlePem());
+    if (bundle === this.publishedBundle) return;
+    await patchCaBundle(this.options.kubeConfig, WEBHOOK_CONFIGURATION, bundle);
+    this.publishedBundle = bundle;
+  }
+
+  /**
+   * A fresh certificate, then the roots: through a root rotation the bundle published still
+   * holds the root of the certificate being replaced until the new one is served.
+   */
   private async renew(): Promise<void> {
     try {
       this.server?.setSecureContext(await this.servingCredentials());
+      await this.publishCaBundle();
       this.log('injection webhook certificate renewed', { notAfter: this.notAfter?.toISOString() });
     } catch (error) {
       // Keep serving on the current certificate; try again in a minute.
@@ -152,7 +167,7 @@ export class InjectionWebhook {
       const object = await requestJson(this.options.kubeConfig, 'GET', `/api/v1/namespaces/${namespace}`) as { metadata?: { labels?: Record<string, string> } };
       labels = object.metadata?.labels ?? {};
     }
-    const answer = admissionResponse(review, labels, this.options.settings);
+    const answer = admissionResponse(review, labels, { ...this.options.settings, caRootsPem: joinPem(this.options.ca.trustBundlePem()) });
     this.log('admission', { namespace, pod: review.request?.object?.metadata?.name ?? review.request?.object?.metadata?.generateName, patched: answer.response.patch !== undefined, allowed: answer.response.allowed });
     return answer;
   }
