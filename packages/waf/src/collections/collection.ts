@@ -14,11 +14,24 @@ export class Collection {
   private flat: Entry[] | undefined = EMPTY_LIST;
   private count = 0;
 
+  /**
+   * With a budget, adds stop once it is spent; only the collection that `spends` draws it
+   * down (SecArgumentsLimit: ARGS spends, ARGS_GET and ARGS_POST stop with it).
+   */
+  constructor(
+    private readonly budget?: { left: number },
+    private readonly spends = false,
+  ) {}
+
   get size(): number {
     return this.count;
   }
 
   add(key: string, value: string): void {
+    if (this.budget) {
+      if (this.budget.left <= 0) return;
+      if (this.spends) this.budget.left--;
+    }
     const lower = key.toLowerCase();
     const list = this.byKey.get(lower);
     const entry = { key, value };

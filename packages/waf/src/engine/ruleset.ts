@@ -23,7 +23,8 @@ export interface EngineConfig {
   requestBodyLimitAction: 'Reject' | 'ProcessPartial';
   responseBodyAccess: boolean;
   responseBodyLimit: number;
-  argumentsLimit: number;
+  /** SecArgumentsLimit: ARGS kept per request; unlimited unless configured, as in libmodsecurity v3. */
+  argumentsLimit: number | undefined;
   componentSignatures: string[];
   /** Default disruptive action and status per phase, from SecDefaultAction. */
   defaultDisruptive: Partial<Record<Phase, { disruptive: Disruptive; status?: number }>>;
@@ -38,7 +39,7 @@ export function defaultConfig(): EngineConfig {
     requestBodyLimitAction: 'Reject',
     responseBodyAccess: false,
     responseBodyLimit: 524288,
-    argumentsLimit: 1000,
+    argumentsLimit: undefined,
     componentSignatures: [],
     defaultDisruptive: {},
   };

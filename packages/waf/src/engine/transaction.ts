@@ -86,6 +86,7 @@ export class Transaction implements OperatorContext, ValueVisitor {
   private readonly requestBody: Buffer[] = [];
   private readonly responseBody: Buffer[] = [];
   private requestBodyBytes = 0;
+  private argumentsBudget: { left: number } | undefined;
   private lastPhase = 0;
   /** Set by `allow`: the last phase whose rules are skipped. */
   private allowedThrough = 0;
@@ -120,8 +121,16 @@ export class Transaction implements OperatorContext, ValueVisitor {
 
   collection(name: string): Collection {
     let c = this.collections.get(name);
-    if (!c) this.collections.set(name, (c = new Collection()));
+    if (!c) this.collections.set(name, (c = this.newCollection(name)));
     return c;
+  }
+
+  /** Arguments past SecArgumentsLimit are dropped as libmodsecurity v3 drops them: from ARGS and its parts alike. */
+  private newCollection(name: string): Collection {
+    const limit = this.rules.config.argumentsLimit;
+    if (limit === undefined || (name !== 'ARGS' && name !== 'ARGS_GET' && name !== 'ARGS_POST')) return new Collection();
+    this.argumentsBudget ??= { left: limit };
+    return new Collection(this.argumentsBudget, name === 'ARGS');
   }
 
   /** Binds a persistent collection (IP, GLOBAL …) opened by initcol. */
