@@ -1,6 +1,7 @@
 // The OpenAPI filter: unit checks on contexts, then block and detect modes on a real
 // proxy listener in front of a real app.
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import { Headers, Proxy, type HttpFilter, type HttpFilterContext } from '@trellis/proxy';
 import { plainSnapshot } from '../../proxy/test/helpers/plain';
 import { close, echoApp, listen, request } from '../../proxy/test/helpers/net';
@@ -85,17 +86,19 @@ describe('OpenAPI filter on a real proxy listener', () => {
   const HOST = '127.0.1.21';
   let app: http.Server;
   let appPort: number;
+  /** Closed after the proxies, which hold HTTP/2 sessions to it. */
+  let h2App: http2.Http2Server | undefined;
   const proxies: Proxy[] = [];
   /** Audit events as a later filter (like the access log) sees them. */
   const events: unknown[] = [];
   const auditTap = { create: (): HttpFilter => ({ onRequestHeaders: (ctx) => void events.push(ctx.metadata.get(OPENAPI_METADATA_KEY)) }) };
 
-  async function proxyIn(mode: 'BLOCK' | 'DETECT'): Promise<number> {
+  async function proxyIn(mode: 'BLOCK' | 'DETECT', upstreamPort = appPort): Promise<number> {
     const proxy = new Proxy({ accessLog: null });
     proxy.registerFilter('trellis.openapi', openApiFilterFactory, OPENAPI_TYPE_URL);
     proxy.registerFilter('trellis.test.audit_tap', auditTap);
     await proxy.applyConfig(plainSnapshot({
-      endpoints: [appPort],
+      endpoints: [upstreamPort],
       listener: { address: HOST },
       httpFilters: [{ name: 'trellis.openapi', typeUrl: OPENAPI_TYPE_URL, typedConfig: { document, mode, policy: 'shop/reviews-waf' } }, { name: 'trellis.test.audit_tap' }],
     }));
@@ -115,6 +118,7 @@ describe('OpenAPI filter on a real proxy listener', () => {
   afterAll(async () => {
     await Promise.all(proxies.map((p) => p.close()));
     await close(app);
+    if (h2App) await close(h2App);
   });
 
   test('block mode: described requests reach the app, the rest get the reason from the proxy', async () => {
@@ -129,6 +133,36 @@ describe('OpenAPI filter on a real proxy listener', () => {
     expect([badParameter.status, badParameter.headers[OPENAPI_REASON_HEADER]]).toEqual([400, 'GET /reviews/{id}: path.id must be integer']);
     const badBody = await postReview(port, '{"stars":"many"}');
     expect([badBody.status, badBody.headers[OPENAPI_REASON_HEADER]]).toEqual([400, 'POST /reviews: body.stars must be integer']);
+  });
+
+  test('block mode over HTTP/2 (h2c): the body is judged at end of stream', async () => {
+    // The upstream protocol follows the downstream one: an h2c app behind this proxy.
+    h2App = http2.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ app: 'reviews', body: Buffer.concat(chunks).toString() })));
+    });
+    const port = await proxyIn('BLOCK', await listen(h2App));
+    const session = http2.connect(`http://${HOST}:${port}`);
+    const exchange = (headers: http2.OutgoingHttpHeaders, body?: string) => new Promise<{ status: number; reason: unknown; body: string }>((resolve, reject) => {
+      const stream = session.request({ ':authority': 'reviews', ...headers });
+      let status = 0;
+      let reason: unknown;
+      const chunks: Buffer[] = [];
+      stream.on('response', (h) => ((status = Number(h[':status'])), (reason = h[OPENAPI_REASON_HEADER])));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve({ status, reason, body: Buffer.concat(chunks).toString() }));
+      stream.on('error', reject);
+      stream.end(body);
+    });
+    try {
+      const post = (body: string) => exchange({ ':method': 'POST', ':path': '/reviews', 'content-type': 'application/json' }, body);
+      expect(JSON.parse((await post('{"stars":5}')).body)).toMatchObject({ app: 'reviews', body: '{"stars":5}' });
+      expect(await post('{"stars":6}')).toMatchObject({ status: 400, reason: 'POST /reviews: body.stars must be <= 5' });
+      expect(await exchange({ ':method': 'POST', ':path': '/reviews', 'content-type': 'application/json' })).toMatchObject({ status: 400, reason: 'POST /reviews: body is required' });
+    } finally {
+      session.close();
+    }
   });
 
   test('detect mode: everything reaches the app, mismatches leave an audit event', async () => {
