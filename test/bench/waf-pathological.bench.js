@@ -17,7 +17,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { makePki, option, runBench } = require('./proxy-kit');
 const { SERVICE_B, startApp, startTrellisPair, rssMb } = require('./waf-pair');
-const { BROWSER_HEADERS, REQUESTS, wrkScript, runWrk } = require('./waf-requests');
+const { BROWSER_HEADERS, REQUESTS, formBody, wrkScript, runWrk } = require('./waf-requests');
 
 const SECONDS = Number(option('seconds', '8'));
 const CONNECTIONS = Number(option('connections', '8'));
@@ -60,7 +60,7 @@ function engineSection() {
   for (const [name, make] of Object.entries(HOSTILE)) {
     console.log(`${name.padEnd(22)}${sizes.map((s) => timeMs(() => evaluateBuffered(waf, request(make(s)))).toFixed(2).padStart(9)).join('')}`);
   }
-  console.log(`${'benign form'.padEnd(22)}${sizes.map((s) => timeMs(() => evaluateBuffered(waf, request(require('./waf-requests').formBody(s)))).toFixed(2).padStart(9)).join('')}`);
+  console.log(`${'benign form'.padEnd(22)}${sizes.map((s) => timeMs(() => evaluateBuffered(waf, request(formBody(s)))).toFixed(2).padStart(9)).join('')}`);
   for (const [name, make] of Object.entries(HOSTILE)) {
     console.log(`1 MB of ${name}: ${timeMs(() => evaluateBuffered(waf, request(make(MB))), 1).toFixed(0)} ms inline`);
   }
@@ -84,27 +84,32 @@ async function workerRoundTrip({ directives, request }) {
   await pool.close();
 }
 
+/** POSTs `body` as a form through the pair at `port`; resolves to { status, ms }. */
+function postForm(port, body) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = http.request({ host: HOST, port, method: 'POST', path: '/upload', agent: false, headers: {
+      host: SERVICE_B, 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length,
+    } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: Date.now() - started }));
+    });
+    req.on('error', (e) => resolve({ status: e.code, ms: Date.now() - started }));
+    req.end(body);
+  });
+}
+
 /** Sends hostile 1 MB POSTs through `port` back to back (`concurrency` at a time) until `stop()`. */
 function hostileStream(port, concurrency) {
   const bodies = Object.entries(HOSTILE).map(([name, make]) => [name, Buffer.from(make(MB))]);
   const outcomes = [];
   let running = true;
   let next = 0;
-  const one = () =>
-    new Promise((resolve) => {
-      const [name, body] = bodies[next++ % bodies.length];
-      const started = Date.now();
-      const req = http.request({ host: HOST, port, method: 'POST', path: '/upload', agent: false, headers: {
-        host: SERVICE_B, 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length,
-      } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(outcomes.push({ name, status: res.statusCode, ms: Date.now() - started })));
-      });
-      req.on('error', (e) => resolve(outcomes.push({ name, status: e.code, ms: Date.now() - started })));
-      req.end(body);
-    });
   const loops = Array.from({ length: concurrency }, async () => {
-    while (running) await one();
+    while (running) {
+      const [name, body] = bodies[next++ % bodies.length];
+      outcomes.push({ name, ...(await postForm(port, body)) });
+    }
   });
   return { stop: async () => ((running = false), await Promise.all(loops), outcomes) };
 }
@@ -114,6 +119,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] 
 async function measure(label, portA, pid, script) {
   const url = `http://${HOST}:${portA}/`;
   await runWrk(url, script, { seconds: 2, connections: CONNECTIONS }); // warm-up
+  // A big benign form starts B's worker (it compiles the CRS on first use, at low priority).
+  await postForm(portA, Buffer.from(formBody(64 * 1024)));
   const alone = await runWrk(url, script, { seconds: SECONDS, connections: CONNECTIONS });
   const stream = hostileStream(portA, HOSTILE_CONCURRENCY);
   const loaded = await runWrk(url, script, { seconds: SECONDS, connections: CONNECTIONS });

@@ -35,7 +35,7 @@ export interface WafFilterConfig {
   offload_threshold_bytes?: number;
   /** Worker threads per rule set (default 1). */
   offload_workers?: number;
-  /** A worker evaluation running longer is abandoned and the request refused in BLOCK mode (default 2000). */
+  /** CPU ms a worker evaluation may use before it is abandoned and the request refused in BLOCK mode (default 2000). */
   offload_timeout_ms?: number;
 }
 

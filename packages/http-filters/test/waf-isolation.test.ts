@@ -98,7 +98,7 @@ describe('phase 2 on a worker thread', () => {
     const port = await wafProxy({ offload_threshold_bytes: 256, offload_timeout_ms: 1, policy: 'overrun' });
     const res = await post(port, benign(200_000));
     expect(res.status).toBe(503);
-    expect(res.headers[WAF_ERROR_HEADER]).toMatch(/longer than 1 ms/);
+    expect(res.headers[WAF_ERROR_HEADER]).toMatch(/^WAF evaluation (used more than 1 ms of CPU|took longer than \d+ ms)$/);
     // Meanwhile and afterwards the proxy serves.
     expect((await post(port, 'text=hi')).status).toBe(200);
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BufferedRequest, Verdict } from './buffered';
@@ -8,7 +9,12 @@ const WORKER_FILE = resolve(__dirname, '../../dist/isolation/worker.js');
 export interface WorkerPoolOptions {
   /** Worker threads, each holding its own compiled copy of the rules (default 1). */
   workers?: number;
-  /** An evaluation running longer is abandoned: its worker is terminated and replaced (default 2000). */
+  /**
+   * CPU time one evaluation may use before it is abandoned and its worker terminated and
+   * replaced (default 2000). CPU, not wall time, where the kernel reports it per thread
+   * (Linux), so a busy machine does not fail requests that are merely waiting for a core;
+   * wall time is capped at ten times this all the same.
+   */
   timeoutMs?: number;
   /** Requests waiting for a free worker beyond this are refused at once (default 32). */
   maxQueued?: number;
@@ -26,9 +32,22 @@ interface Job {
 class Slot {
   worker: Worker | undefined;
   ready = false;
+  /** The worker thread's kernel id, when the worker could tell. */
+  tid: number | undefined;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
+  jobStartedAt = 0;
+  jobCpuAtStart = 0;
 }
+
+/** A thread's CPU time in ms from /proc/self/task/<tid>/stat (utime + stime, 100 ticks a second). */
+function threadCpuMs(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+type WorkerMessage = Verdict | { ready: true; tid: number | undefined };
 
 /**
  * Evaluates requests on worker threads so one slow request cannot stall the event loop.
@@ -76,7 +95,9 @@ export class WafWorkerPool {
       if (!slot.ready || slot.job) continue;
       const job = this.queue.shift() as Job;
       slot.job = job;
-      slot.timer = setTimeout(() => void this.retire(slot, `WAF evaluation took longer than ${this.timeoutMs} ms`), this.timeoutMs);
+      slot.jobStartedAt = Date.now();
+      slot.jobCpuAtStart = slot.tid === undefined ? 0 : threadCpuMs(slot.tid);
+      slot.timer = setTimeout(() => this.checkBudget(slot), this.timeoutMs);
       (slot.worker as Worker).postMessage(job.request);
     }
   }
@@ -86,9 +107,11 @@ export class WafWorkerPool {
     worker.unref();
     slot.worker = worker;
     slot.ready = false;
-    worker.on('message', (message: Verdict | 'ready') => {
-      if (message === 'ready') slot.ready = true;
-      else this.settle(slot)?.resolve(message);
+    worker.on('message', (message: WorkerMessage) => {
+      if ('ready' in message) {
+        slot.ready = true;
+        slot.tid = message.tid;
+      } else this.settle(slot)?.resolve(message);
       this.dispatch();
     });
     // 'error' is followed by 'exit'; the exit code says enough for the caller.
@@ -103,6 +126,20 @@ export class WafWorkerPool {
       }
       if (!this.closed) this.dispatch();
     });
+  }
+
+  /** Called after `timeoutMs` of wall time: retire the worker, or look again once it could have spent its budget. */
+  private checkBudget(slot: Slot): void {
+    const wall = Date.now() - slot.jobStartedAt;
+    if (wall >= this.timeoutMs * 10) return void this.retire(slot, `WAF evaluation took longer than ${wall} ms`);
+    let cpu = wall;
+    try {
+      if (slot.tid !== undefined) cpu = threadCpuMs(slot.tid) - slot.jobCpuAtStart;
+    } catch {
+      // The thread is gone: its 'exit' settles the job.
+    }
+    if (cpu >= this.timeoutMs) return void this.retire(slot, `WAF evaluation used more than ${this.timeoutMs} ms of CPU`);
+    slot.timer = setTimeout(() => this.checkBudget(slot), Math.max(10, this.timeoutMs - cpu));
   }
 
   /** Ends the slot's job, returning it to be resolved or rejected. */

@@ -7,21 +7,32 @@ import { evaluateBuffered, type BufferedRequest } from './buffered';
 
 const port = parentPort;
 if (!port) throw new Error('the WAF worker runs only as a worker thread');
-lowerPriority();
+const tid = threadId();
+lowerPriority(tid);
 const waf = Waf.fromDirectives((workerData as { directives: string }).directives);
 port.on('message', (request: BufferedRequest) => port.postMessage(evaluateBuffered(waf, request)));
-port.postMessage('ready');
+// The pool reads this thread's CPU time by its id, so a slow machine does not look like a slow request.
+port.postMessage({ ready: true, tid });
+
+/** The kernel's id for this thread (Linux: /proc/thread-self names it), or undefined. */
+function threadId(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return tid > 0 ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * On a busy machine a worker at the event loop's priority still takes CPU from it; at the
  * lowest priority the kernel runs the event loop (and every small request) first. Linux
- * prioritises threads by thread id, which /proc/thread-self names; elsewhere this is skipped.
+ * prioritises threads by thread id; elsewhere this is skipped.
  */
-function lowerPriority(): void {
+function lowerPriority(id: number | undefined): void {
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (tid > 0) setPriority(tid, 19);
+    if (id !== undefined) setPriority(id, 19);
   } catch {
-    // Not Linux, or not allowed: the worker still keeps hostile requests off the event loop.
+    // Not allowed: the worker still keeps hostile requests off the event loop.
   }
 }
