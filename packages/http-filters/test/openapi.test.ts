@@ -160,6 +160,9 @@ describe('OpenAPI filter on a real proxy listener', () => {
       expect(JSON.parse((await post('{"stars":5}')).body)).toMatchObject({ app: 'reviews', body: '{"stars":5}' });
       expect(await post('{"stars":6}')).toMatchObject({ status: 400, reason: 'POST /reviews: body.stars must be <= 5' });
       expect(await exchange({ ':method': 'POST', ':path': '/reviews', 'content-type': 'application/json' })).toMatchObject({ status: 400, reason: 'POST /reviews: body is required' });
+      // A bodiless GET: the buffered (empty) body must still end the upstream stream.
+      expect(await exchange({ ':method': 'GET', ':path': '/reviews/7' })).toMatchObject({ status: 200 });
+      expect(await exchange({ ':method': 'GET', ':path': '/reviews/x' })).toMatchObject({ status: 400 });
     } finally {
       session.close();
     }

@@ -223,7 +223,8 @@ class Http2Exchange {
       }
       this.finish();
     });
-    if (body !== undefined) req.end(body);
+    // end(emptyBuffer) left bodiless requests (a GET through a body-inspecting filter) hanging: end with no data.
+    if (body !== undefined) req.end(body.length > 0 ? body : undefined);
     else this.stream.pipe(req);
   }
 
