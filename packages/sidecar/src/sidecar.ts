@@ -6,6 +6,7 @@ import { Proxy } from '@trellis/proxy';
 import { PROXY_RESOURCE_TYPES, XdsProxyConfig } from '@trellis/proxy-xds';
 import { AdsClient } from '@trellis/xds';
 import type { Writable } from 'node:stream';
+import { AppHealthServer, appHealthFromEnvironment, type AppHealthOptions } from './app-health';
 import { workloadCertificateRotator, type WorkloadCertificateOptions } from './workload-certificates';
 
 /** The SDS name under which listeners and clusters refer to this workload's own certificate. */
@@ -17,6 +18,8 @@ export interface SidecarOptions extends WorkloadCertificateOptions {
   xdsAddress: string;
   adminPort?: number;
   accessLog?: Writable | null;
+  /** The app's rewritten kubelet probes to answer; default what the injector put in the environment, if anything. */
+  appHealth?: AppHealthOptions;
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -30,6 +33,7 @@ export class Sidecar {
   readonly proxy: Proxy;
   private readonly rotator: CertificateRotator;
   private ads: AdsClient | undefined;
+  private appHealth: AppHealthServer | undefined;
   private readonly log: NonNullable<SidecarOptions['log']>;
 
   constructor(private readonly options: SidecarOptions) {
@@ -43,6 +47,11 @@ export class Sidecar {
   async start(): Promise<void> {
     await this.rotator.start();
     await this.proxy.start();
+    const appHealth = this.options.appHealth ?? appHealthFromEnvironment();
+    if (appHealth) {
+      this.appHealth = new AppHealthServer(appHealth);
+      this.log('app health', { address: await this.appHealth.start(), probes: Object.keys(appHealth.probers) });
+    }
     const admin = this.proxy.adminPort;
     this.log('ready', { node: this.options.nodeId, ...(admin === undefined ? {} : { admin: `127.0.0.1:${admin}` }) });
     const ads = new AdsClient({
@@ -74,6 +83,7 @@ export class Sidecar {
   async stop(drainMs = 5000): Promise<void> {
     this.ads?.close();
     this.rotator.stop();
+    await this.appHealth?.stop();
     await this.proxy.drain(drainMs);
   }
 
