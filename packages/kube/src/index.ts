@@ -12,4 +12,5 @@ export {
   CAPTURE_CONTAINER, EXCLUDE_ANNOTATIONS, injectionPatch, PROXY_CONTAINER, startupProbeScript, STATUS_ANNOTATION,
   type AdmittedPod, type InjectionDecision, type InjectionSettings, type JsonPatchOperation,
 } from './injection/inject';
+export { APP_HEALTH_PORT, REWRITE_PROBES_ANNOTATIONS, rewriteProbes, type Probe, type ProbedContainer } from './injection/probe-rewrite';
 export { admissionResponse, InjectionWebhook, patchCaBundle, WEBHOOK_CONFIGURATION, type AdmissionReview, type AdmissionResponse, type InjectionWebhookOptions } from './injection/webhook-server';

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { CAPTURED_OUTBOUND_PORT, INJECTION_LABEL, meshMembership } from '../source/pod-workloads';
+import { APP_HEALTH_PORT, APP_HEALTH_PORT_ENV, APP_PROBERS_ENV, probeRewriteOptedOut, rewriteProbes, type ProbedContainer, type ProbeRewrite } from './probe-rewrite';
 
 /** Records what was injected; its presence makes re-injection (reinvocation, a re-applied pod) a no-op. */
 export const STATUS_ANNOTATION = 'sidecar.trellis.dev/status';
@@ -41,7 +42,7 @@ export interface InjectionSettings {
 /** The part of a Pod the injector reads. */
 export interface AdmittedPod {
   metadata?: { name?: string; generateName?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { hostNetwork?: boolean; initContainers?: { name: string }[]; containers?: { name: string }[]; volumes?: { name: string }[] };
+  spec?: { hostNetwork?: boolean; initContainers?: { name: string }[]; containers?: ProbedContainer[]; volumes?: { name: string }[] };
 }
 
 export interface JsonPatchOperation {
@@ -78,8 +79,10 @@ export function injectionPatch(pod: AdmittedPod, namespaceLabels: Record<string,
   for (const name of [PROXY_CONTAINER, CAPTURE_CONTAINER]) if (taken.includes(name)) return { inject: false, reason: `already has a container named ${name}` };
 
   let captureArgs: string[];
+  let probes: ProbeRewrite;
   try {
     captureArgs = captureInitArgs(annotations);
+    probes = probeRewriteOptedOut(annotations) ? { replaced: [], probers: {} } : rewriteProbes(spec.containers ?? []);
   } catch (error) {
     return { inject: false, refused: (error as Error).message };
   }
@@ -96,9 +99,11 @@ export function injectionPatch(pod: AdmittedPod, namespaceLabels: Record<string,
   if (!spec.volumes) patch.push({ op: 'add', path: '/spec/volumes', value: volumes });
   else for (const volume of volumes) patch.push({ op: 'add', path: '/spec/volumes/-', value: volume });
   // First, before the app's own init containers: those get the mesh too.
-  const initContainers = [captureContainer(settings, captureArgs), proxyContainer(settings)];
+  const initContainers = [captureContainer(settings, captureArgs), proxyContainer(settings, probes.probers)];
   if (!spec.initContainers) patch.push({ op: 'add', path: '/spec/initContainers', value: initContainers });
   else initContainers.forEach((container, i) => patch.push({ op: 'add', path: `/spec/initContainers/${i}`, value: container }));
+  // `add` on a member that exists replaces it (RFC 6902 4.1).
+  for (const { path, probe } of probes.replaced) patch.push({ op: 'add', path, value: probe });
   return { inject: true, patch };
 }
 
@@ -128,7 +133,10 @@ export function startupProbeScript(adminPort: number): string {
   ].join(' ');
 }
 
-function proxyContainer(settings: InjectionSettings) {
+function proxyContainer(settings: InjectionSettings, appProbers: ProbeRewrite['probers']) {
+  const appHealthEnv = Object.keys(appProbers).length
+    ? [{ name: APP_PROBERS_ENV, value: JSON.stringify(appProbers) }, { name: APP_HEALTH_PORT_ENV, value: String(APP_HEALTH_PORT) }]
+    : [];
   return {
     name: PROXY_CONTAINER,
     image: settings.proxyImage,
@@ -139,7 +147,7 @@ function proxyContainer(settings: InjectionSettings) {
       `--bootstrap=${BOOTSTRAP_DIR}/bootstrap.json`, `--token-file=${TOKEN_DIR}/${TOKEN_FILE}`, `--admin-port=${PROXY_ADMIN_PORT}`,
     ],
     // What the args name: the node id is <pod>.<namespace>, known only once the pod is scheduled.
-    env: [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName')],
+    env: [fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'), ...appHealthEnv],
     // The admin port listens on loopback only, so the kubelet (which probes the pod IP) asks from inside.
     startupProbe: { exec: { command: ['node', '-e', startupProbeScript(PROXY_ADMIN_PORT)] }, periodSeconds: 1, failureThreshold: 120, timeoutSeconds: 3 },
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
@@ -170,18 +178,21 @@ const FLAGS: Record<keyof typeof EXCLUDE_ANNOTATIONS, string> = {
   outboundCidrs: '--exclude-outbound-cidrs', includeOutboundCidrs: '--include-outbound-cidrs',
 };
 
-/** The exclusion annotations as capture-init flags, checked here so a typo refuses the pod instead of failing its init. */
+/**
+ * The exclusion annotations as capture-init flags, checked here so a typo refuses the pod
+ * instead of failing its init. The health port is always left out of inbound capture: the
+ * kubelet reaches it in plaintext.
+ */
 function captureInitArgs(annotations: Record<string, string>): string[] {
   const args: string[] = [];
   for (const [field, annotation] of Object.entries(EXCLUDE_ANNOTATIONS) as [keyof typeof EXCLUDE_ANNOTATIONS, string][]) {
-    const value = annotations[annotation];
-    if (value === undefined) continue;
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = (annotations[annotation] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const isPorts = field === 'inboundPorts' || field === 'outboundPorts';
     for (const item of items) {
       const valid = isPorts ? /^\d+$/.test(item) && Number(item) >= 1 && Number(item) <= 65535 : isCidr(item);
       if (!valid) throw new Error(`annotation ${annotation}: "${item}" is not ${isPorts ? 'a port number' : 'an address or CIDR'}`);
     }
+    if (field === 'inboundPorts' && !items.includes(String(APP_HEALTH_PORT))) items.push(String(APP_HEALTH_PORT));
     if (items.length) args.push(`${FLAGS[field]}=${items.join(',')}`);
   }
   return args;
