@@ -8,9 +8,11 @@
 // The app is a one-worker nginx answering 200 "ok" so neither pair is limited by it.
 // Prints req/s, p50/p99, each proxy's RSS (idle and after load) and CPU seconds, and ratios.
 //
-// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100]
+// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100] [--warmup 2]
 // (--policies 0 leaves the policy scenario out). The proxies run on the Node that runs this script.
 // --baseline <other build's proxy main.js> adds a pair of that build, to measure a change in one run.
+// --tunnel adds a raw TLS tunnel pair in Node (net/tls pipe, same certificates, no HTTP): the floor
+// that Node's socket and TLS path sets for any proxy pair written on it.
 // Needs: wrk, nginx, openssl on PATH. Loopback only; every process is killed at the end.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -30,6 +32,10 @@ const CONNECTIONS = Number(opt('connections', '32'));
 const ROUNDS = Number(opt('rounds', '3'));
 const POLICIES = Number(opt('policies', '100'));
 const BASELINE_MAIN = opt('baseline', undefined);
+// Long enough for V8 to finish optimizing the proxies' hot paths: with 2 s, 12% of the inbound
+// proxy's CPU during measurement was still TurboFan compiling (perf, Node 24).
+const WARMUP = Number(opt('warmup', '6'));
+const TUNNEL = args.includes('--tunnel');
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
 // Loopback address reserved for this benchmark, so it never collides with other work on the machine.
@@ -157,7 +163,7 @@ async function main() {
   if (!fs.existsSync(MAIN)) throw new Error('build first: npx tsc -b');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
   makePki(dir);
-  const [appPort, tA, tB, tP, nA, nB, adminA, adminB, adminP, baseA, baseB] = await Promise.all(Array.from({ length: 11 }, freePort));
+  const [appPort, tA, tB, tP, nA, nB, adminA, adminB, adminP, baseA, baseB, tunA, tunB] = await Promise.all(Array.from({ length: 13 }, freePort));
 
   start('nginx', ['-c', nginxConf(dir, 'app', `  server { listen ${HOST}:${appPort}; location / { return 200 "ok\\n"; } }`), '-p', dir], 'app');
 
@@ -172,6 +178,10 @@ async function main() {
   const baseline = BASELINE_MAIN && {
     a: start(process.execPath, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-a', outboundConfig(dir, baseA, baseB, tP), undefined)], 'base-a'),
     b: start(process.execPath, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-b', inboundConfig(dir, baseB, appPort, []), undefined)], 'base-b'),
+  };
+  const tunnel = TUNNEL && {
+    a: start(process.execPath, [__filename, '--serve-tunnel', trellisConf(dir, 'tunnel-a', outboundConfig(dir, tunA, tunB, tP), undefined)], 'tunnel-a'),
+    b: start(process.execPath, [__filename, '--serve-tunnel', trellisConf(dir, 'tunnel-b', inboundConfig(dir, tunB, appPort, []), undefined)], 'tunnel-b'),
   };
 
   const nginxB = start('nginx', ['-c', nginxConf(dir, 'nginx-b', `
@@ -194,12 +204,13 @@ async function main() {
     }
   }`), '-p', dir], 'nginx-a');
 
-  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : []), ...(baseline ? [baseA, baseB] : [])].map((p) => waitPort(p)));
+  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : []), ...(baseline ? [baseA, baseB] : []), ...(tunnel ? [tunA, tunB] : [])].map((p) => waitPort(p)));
   // nginx verifies the chain only (it cannot check a URI SAN); Trellis also checks the SPIFFE ID.
   await new Promise((r) => setTimeout(r, 500));
   const idle = { trellisA: procStats(trellisA.pid), trellisB: procStats(trellisB.pid), nginxA: procStats(nginxA.pid), nginxB: procStats(nginxB.pid) };
   if (trellisP) idle.trellisP = procStats(trellisP.pid);
   if (baseline) Object.assign(idle, { baseA: procStats(baseline.a.pid), baseB: procStats(baseline.b.pid) });
+  if (tunnel) Object.assign(idle, { tunnelA: procStats(tunnel.a.pid), tunnelB: procStats(tunnel.b.pid) });
 
   // Rounds interleave the scenarios so a burst of load from other work on the machine hits
   // all of them alike; each figure below is the median over rounds.
@@ -210,9 +221,10 @@ async function main() {
   ];
   if (trellisP) scenarios.push([`trellis ${POLICIES} pol`, tA, HOST_B_POLICIES, [['trellis A (pol)', trellisA], [`trellis B ${POLICIES} pol`, trellisP]]]);
   if (baseline) scenarios.push(['trellis base', baseA, HOST_B, [['base A', baseline.a], ['base B', baseline.b]]]);
+  if (tunnel) scenarios.push(['node tunnel', tunA, HOST_B, [['tunnel A', tunnel.a], ['tunnel B', tunnel.b]]]);
   for (const [, port, host] of scenarios) {
     // warm-up so pools and TLS sessions exist (and the JIT has settled) before measuring
-    execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', '-H', `Host: ${host}`, `http://${HOST}:${port}/`], { stdio: 'ignore' });
+    execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`, '-H', `Host: ${host}`, `http://${HOST}:${port}/`], { stdio: 'ignore' });
   }
   const runs = new Map(scenarios.map(([label]) => [label, []]));
   const cpuDuring = {};
@@ -261,6 +273,7 @@ async function main() {
   const processes = [['trellis A', 'trellisA'], ['trellis B', 'trellisB'], ['nginx A', 'nginxA'], ['nginx B', 'nginxB']];
   if (trellisP) processes.push([`trellis B ${POLICIES} pol`, 'trellisP']);
   if (baseline) processes.push(['base A', 'baseA'], ['base B', 'baseB']);
+  if (tunnel) processes.push(['tunnel A', 'tunnelA'], ['tunnel B', 'tunnelB']);
   for (const [name, key] of processes) {
     const c = cpuDuring[name];
     console.log(`${name.padEnd(12)} ${fmt(idle[key].rss, 1).padStart(11)}  ${fmt(c.rssMb, 1).padStart(10)}  ${fmt((c.cpuSeconds * 1e6) / c.requests, 1).padStart(14)} (${fmt((c.sysSeconds * 1e6) / c.requests, 1)})`);
@@ -279,6 +292,11 @@ async function main() {
     console.log(`this build / baseline build: req/s ${fmt(trellis.rps / base.rps, 2)}, p99 ${fmt(trellis.p99 / base.p99, 2)}, ` +
       `pair CPU per request ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('base A', 'base B'), 2)}`);
   }
+  const tunnelResult = results.find((r) => r.label === 'node tunnel');
+  if (tunnelResult) {
+    console.log(`node TLS tunnel pair/nginx req/s: ${fmt(tunnelResult.rps / nginx.rps, 2)}, CPU per request tunnel/nginx ${fmt(cpuPair('tunnel A', 'tunnel B') / cpuPair('nginx A', 'nginx B'), 2)}` +
+      `   (trellis/tunnel CPU per request: ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('tunnel A', 'tunnel B'), 2)})`);
+  }
   if (withPolicies) {
     const cpuB = (name) => cpuDuring[name].cpuSeconds / cpuDuring[name].requests;
     console.log(`trellis pair with ${POLICIES} AuthorizationPolicies / without: req/s ${fmt(withPolicies.rps / trellis.rps, 2)}, ` +
@@ -287,7 +305,37 @@ async function main() {
   console.log(`trellis idle RSS max: ${fmt(Math.max(idle.trellisA.rss, idle.trellisB.rss), 1)} MB (target <= 60)`);
 }
 
-if (args[0] === '--serve-inbound') {
+/**
+ * `--serve-tunnel <file>`: the same listener, upstream and certificates as a proxy config, but
+ * bytes are piped through untouched (mutual TLS between the pair, chain verified, no HTTP).
+ */
+function serveTunnel(file) {
+  const tls = require('node:tls');
+  const { config } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const listener = config.listeners[0];
+  const secret = (name) => config.secrets.find((s) => s.name === name);
+  const { certChainPem: cert, privateKeyPem: key } = secret('default').tlsCertificate;
+  const ca = secret('ROOTCA').validationContext.trustedCaPem;
+  const splice = (down, up) => {
+    down.setNoDelay(true);
+    up.setNoDelay(true);
+    down.pipe(up).pipe(down);
+    down.on('error', () => up.destroy());
+    up.on('error', () => down.destroy());
+  };
+  if (listener.name === 'outbound') {
+    const secureContext = tls.createSecureContext({ cert, key, ca });
+    const { port } = config.endpoints.find((e) => e.clusterName === 'b').endpoints[0];
+    net.createServer((down) => splice(down, tls.connect({ host: HOST, port, secureContext, servername: HOST_B }))).listen(listener.port, HOST);
+  } else {
+    const app = config.clusters[0].loadAssignment.endpoints[0];
+    tls.createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true }, (down) => splice(down, net.connect(app.port, app.address))).listen(listener.port, HOST);
+  }
+}
+
+if (args[0] === '--serve-tunnel') {
+  serveTunnel(args[1]);
+} else if (args[0] === '--serve-inbound') {
   serveInbound(args[1]).catch((e) => {
     console.error(e);
     process.exit(1);
