@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControlPlane } from '@trellis/control-plane';
 import { k8s } from '../src/source/client-node';
+import { TokenReviewAuthenticator } from '../src/identity/token-review';
 import { KubeSource } from '../src/source/kube-source';
 import { FAKE_KINDS, FakeApiServer } from './fake-apiserver';
 
@@ -60,4 +61,23 @@ test('the cluster\'s services and pods become the control plane\'s mesh, and fol
   });
   await until(() => cp.meshModel.workloads.length === 2);
   expect(cp.meshModel.workloads.map((w) => w.address).sort()).toEqual(['10.0.0.11', '10.0.0.12']);
+});
+
+test('with the cluster\'s TokenReview authenticating proxies, no bootstrap token files are written', async () => {
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromString(server.kubeConfigYaml());
+  const clusterStateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-kube-cp-'));
+  const clusterCp = new ControlPlane({
+    source: new KubeSource({ kubeConfig, debounceMs: 10 }), authenticator: new TokenReviewAuthenticator({ kubeConfig, trustDomain: 'cluster.local' }),
+    stateDir: clusterStateDir, xdsAddress: '127.0.0.1:0', caAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0',
+  });
+  try {
+    await clusterCp.start();
+    expect(clusterCp.meshModel.workloads.length).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(clusterStateDir, 'tokens'))).toBe(false);
+    expect(() => clusterCp.tokenFile({ name: 'reviews-1', namespace: 'shop' })).toThrow('writes no bootstrap tokens');
+  } finally {
+    await clusterCp.stop();
+    fs.rmSync(clusterStateDir, { recursive: true, force: true });
+  }
 });

@@ -25,7 +25,7 @@ export interface ProxyBootstrap {
   trustDomain: string;
   controlPlaneId: string;
   rootCertFile: string;
-  /** `<tokenDir>/<workload>.<namespace>.token` */
+  /** `<tokenDir>/<workload>.<namespace>.token`; none are written when the control plane has another authenticator. */
   tokenDir: string;
 }
 
@@ -84,7 +84,8 @@ export class ControlPlane {
   private readonly source: ConfigSource;
   private pusher!: Pusher;
   private ca!: CertificateAuthority;
-  private tokens!: WorkloadTokens;
+  /** Only when they are what authenticates workloads: with another authenticator (a cluster's TokenReview) nothing reads them. */
+  private tokens: WorkloadTokens | undefined;
   private rotator!: CertificateRotator;
   private readonly xdsServer = new grpc.Server();
   private readonly caServer = new grpc.Server();
@@ -110,6 +111,7 @@ export class ControlPlane {
   }
 
   tokenFile(workload: { name: string; namespace: string }): string {
+    if (!this.tokens) throw new Error('this control plane writes no bootstrap tokens: it authenticates workloads with the authenticator it was given');
     return this.tokens.tokenFile(workload);
   }
 
@@ -138,7 +140,7 @@ export class ControlPlane {
       ...(this.options.certificateTtlSeconds ? { defaultTtlSeconds: this.options.certificateTtlSeconds } : {}),
       ...(ca.rootRotation ? { rootRotation: ca.rootRotation } : {}),
     });
-    this.tokens = new WorkloadTokens(path.join(this.options.stateDir, 'tokens'), this.trustDomain);
+    if (!this.options.authenticator) this.tokens = new WorkloadTokens(this.tokenDir, this.trustDomain);
     this.applyLoad(await this.source.start());
     this.pusher = new Pusher(this.cache, this.settings(), this.model, undefined, (report: PushReport) => this.log('pushed', { ...report }), this.options.endpointReadiness);
     this.ads.on('stream-open', (s) => { this.log('proxy connected', { node: s.node.id, peer: s.peer }); this.pusher.connect(s.node.id, isProxylessNode(s.node.metadata) ? 'proxyless' : 'sidecar'); });
@@ -155,7 +157,7 @@ export class ControlPlane {
     this.ads.addTo(this.xdsServer);
     addCertificateService(this.caServer, {
       ca: this.ca,
-      authenticator: this.options.authenticator ?? this.tokens,
+      authenticator: this.options.authenticator ?? this.tokens!,
       onEvent: (event) => {
         if (event.event === 'issued') this.issuedCount++;
         this.log(`certificate ${event.event}`, { ...event });
@@ -186,6 +188,10 @@ export class ControlPlane {
     return phase;
   }
 
+  private get tokenDir(): string {
+    return path.join(this.options.stateDir, 'tokens');
+  }
+
   get bootstrapFile(): string {
     return path.join(this.options.stateDir, 'bootstrap.json');
   }
@@ -204,7 +210,7 @@ export class ControlPlane {
       trustDomain: this.trustDomain,
       controlPlaneId: spiffeIdOf(this.trustDomain, CONTROL_PLANE_IDENTITY.namespace, CONTROL_PLANE_IDENTITY.serviceAccount),
       rootCertFile,
-      tokenDir: this.tokens.dir,
+      tokenDir: this.tokenDir,
     };
     fs.writeFileSync(this.bootstrapFile, JSON.stringify(bootstrap, null, 2) + '\n');
   }
@@ -241,7 +247,7 @@ export class ControlPlane {
     this.model = model;
     this.diagnostics = diagnostics;
     for (const d of diagnostics) this.log(`config ${d.severity}`, { message: formatFileDiagnostic(d) });
-    this.tokens.sync(model.workloads);
+    this.tokens?.sync(model.workloads);
   }
 
   /** A proxy speaks only for the workload its certificate names. */
