@@ -1,5 +1,6 @@
 import type { FilterResult, HttpFilter, HttpFilterContext, HttpFilterFactory } from '@trellis/proxy';
 import { compileOpenApi, type OpenApiChecker, type PendingBody, type Rejection } from '@trellis/openapi';
+import { counterFamily } from './counters';
 
 export const OPENAPI_TYPE_URL = 'type.googleapis.com/trellis.openapi.v1.OpenApi';
 /** Per-request metadata key where the filter leaves its audit event for the access log. */
@@ -66,17 +67,19 @@ const bodiless = (ctx: HttpFilterContext) => ctx.protocol !== 'h2' && !ctx.heade
  * a mismatch leaves an audit event.
  */
 export const openApiFilterFactory: HttpFilterFactory = {
-  create(typedConfig: unknown): HttpFilter {
+  create(typedConfig: unknown, env): HttpFilter {
     const config = (typedConfig ?? {}) as OpenApiFilterConfig;
     if (!config.document) throw new Error('document is required');
     const checker = checkerFor(config.document);
     const mode = config.mode === 'BLOCK' ? 'BLOCK' : 'DETECT';
     const states = new WeakMap<HttpFilterContext, BodyState>();
+    const countMismatch = counterFamily(env, 'openapi_mismatches_total', ['policy', 'status', 'action']);
 
     const decide = (ctx: HttpFilterContext, rejection: Rejection): FilterResult => {
       const blocked = mode === 'BLOCK';
       const event: OpenApiAuditEvent = { policy: config.policy ?? '', mode, blocked, status: rejection.status, reason: rejection.reason };
       ctx.metadata.set(OPENAPI_METADATA_KEY, event);
+      countMismatch(event.policy, String(rejection.status), blocked ? 'blocked' : 'detected');
       if (!blocked) return 'continue';
       return {
         localReply: {

@@ -1,5 +1,6 @@
 import type { HttpFilter, HttpFilterContext, HttpFilterFactory, FilterResult } from '@trellis/proxy';
 import { compileRbac, type RbacContext } from '@trellis/rbac';
+import { counterFamily } from './counters';
 
 export const HTTP_RBAC_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
 /** Names the deciding RBAC policy on a 403, so a denied caller can tell which rule stopped it. */
@@ -35,18 +36,24 @@ function contextOf(ctx: HttpFilterContext): RbacContext {
  * evaluated against the peer's verified SPIFFE identity, addresses and headers.
  */
 export const rbacFilterFactory: HttpFilterFactory = {
-  create(typedConfig: unknown): HttpFilter {
+  create(typedConfig: unknown, env): HttpFilter {
     const rbac = compileRbac(typedConfig);
+    // The policy label is the RBAC policy name, which for ours carries policy and rule index.
+    const countDecision = counterFamily(env, 'rbac_decisions_total', ['policy', 'decision']);
+    const countShadow = counterFamily(env, 'rbac_shadow_decisions_total', ['policy', 'decision']);
     return {
       onRequestHeaders(ctx): FilterResult {
         const result = rbac.evaluate(contextOf(ctx));
-        const policy = result.matchedPolicy ?? 'no ALLOW policy matched';
+        // No match allows under a DENY config and denies under an ALLOW one.
+        const policy = result.matchedPolicy ?? (result.allowed ? 'no policy matched' : 'no ALLOW policy matched');
         const record: RbacDecisionRecord = {
           allowed: result.allowed,
           policy,
           ...(result.shadow ? { shadow: { allowed: result.shadow.allowed, ...(result.shadow.matchedPolicy ? { policy: result.shadow.matchedPolicy } : {}) } } : {}),
         };
         ctx.metadata.set(RBAC_METADATA_KEY, record);
+        countDecision(policy, result.allowed ? 'allow' : 'deny');
+        if (result.shadow) countShadow(result.shadow.matchedPolicy ?? 'no policy matched', result.shadow.allowed ? 'allow' : 'deny');
         if (result.allowed) return 'continue';
         return {
           localReply: {

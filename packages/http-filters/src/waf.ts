@@ -1,4 +1,5 @@
 import type { FilterResult, HttpFilter, HttpFilterContext, HttpFilterFactory } from '@trellis/proxy';
+import { counterFamily } from './counters';
 import { crsDirectives, TRELLIS_DEFAULT_PROFILE, Waf, WafWorkerPool, type Interruption, type Transaction, type Verdict } from '@trellis/waf';
 
 export const WAF_TYPE_URL = 'type.googleapis.com/trellis.waf.v1.Waf';
@@ -159,13 +160,15 @@ interface RequestState {
  * promises never to change traffic).
  */
 export const wafFilterFactory: HttpFilterFactory = {
-  create(typedConfig: unknown): HttpFilter {
+  create(typedConfig: unknown, env): HttpFilter {
     const config = (typedConfig ?? {}) as WafFilterConfig;
     const mode = config.mode === 'BLOCK' ? 'BLOCK' : 'DETECT';
     const directives = directivesFor(config);
     const waf = wafFor(directives);
     const threshold = config.offload_threshold_bytes ?? DEFAULT_OFFLOAD_THRESHOLD;
     const states = new WeakMap<HttpFilterContext, RequestState>();
+    const countVerdict = counterFamily(env, 'waf_verdicts_total', ['policy', 'verdict']);
+    const countRuleMatch = counterFamily(env, 'waf_rule_matches_total', ['policy', 'rule']);
 
     const stateOf = (ctx: HttpFilterContext): RequestState => {
       let state = states.get(ctx);
@@ -183,7 +186,11 @@ export const wafFilterFactory: HttpFilterFactory = {
         anomalyScore: verdict.anomalyScore,
         matched: verdict.matchedRules.filter((r) => r.logged).map((r) => ({ id: r.id, msg: r.msg, data: r.data.slice(0, MATCHED_DATA_LIMIT) })),
       };
-      if (event.matched.length > 0 || interruption) ctx.metadata.set(WAF_METADATA_KEY, event);
+      if (event.matched.length > 0 || interruption) {
+        ctx.metadata.set(WAF_METADATA_KEY, event);
+        countVerdict(event.policy, event.blocked ? 'blocked' : 'detected');
+        for (const m of event.matched) countRuleMatch(event.policy, String(m.id));
+      }
       if (!interruption || mode !== 'BLOCK') return 'continue';
       const why = interruption.reason ?? `rule ${interruption.ruleId}`;
       return {
@@ -197,6 +204,7 @@ export const wafFilterFactory: HttpFilterFactory = {
 
     const unjudged = (ctx: HttpFilterContext, error: Error): FilterResult => {
       ctx.metadata.set(WAF_METADATA_KEY, { policy: config.policy ?? '', mode, blocked: mode === 'BLOCK', anomalyScore: 0, matched: [], error: error.message } satisfies WafAuditEvent);
+      countVerdict(config.policy ?? '', 'unjudged');
       if (mode !== 'BLOCK') return 'continue';
       return {
         localReply: {

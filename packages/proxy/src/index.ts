@@ -2,6 +2,6 @@ export * from './config/model';
 export { parseSnapshot, ConfigError } from './config/validate';
 export { ConfigStore, ConfigView } from './config/store';
 export { Proxy, ProxyOptions } from './proxy';
-export { FilterRegistry, HttpFilter, HttpFilterFactory, HttpFilterContext, HttpResponseContext, FilterResult, LocalReply, PeerInfo } from './http/filter';
+export { FilterEnvironment, FilterRegistry, HttpFilter, HttpFilterFactory, HttpFilterContext, HttpResponseContext, FilterResult, LocalReply, PeerInfo } from './http/filter';
 export { Headers } from './http/headers';
 export { RESPONSE_FLAGS_HEADER } from './http/local-reply';

@@ -23,7 +23,7 @@ export interface ProxyOptions {
 export class Proxy {
   readonly store = new ConfigStore();
   readonly stats = new Stats();
-  readonly filters = new FilterRegistry();
+  readonly filters = new FilterRegistry({ stats: this.stats });
   private readonly rt: Runtime;
   private readonly listeners = new Map<string, ListenerRuntime>();
   private admin: http.Server | undefined;

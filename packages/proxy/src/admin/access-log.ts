@@ -18,6 +18,8 @@ export interface AccessLogEntry {
   responseFlags: string;
   requestId: string;
   bytesSent: number;
+  /** Filters' records by filter: the RBAC decision, WAF and OpenAPI audit events. */
+  filters?: Record<string, unknown>;
 }
 
 export class AccessLog {

@@ -5,6 +5,7 @@
 // path knowing them.
 import { HttpFilterConfig, Route, ROUTER_FILTER } from '../config/model';
 import { Headers } from './headers';
+import type { Stats } from '../admin/stats';
 
 export interface LocalReply {
   status: number;
@@ -52,13 +53,23 @@ export interface HttpFilter {
   onResponseHeaders?(ctx: HttpFilterContext, response: HttpResponseContext): void;
 }
 
+/** What the proxy lends a filter: where it counts its decisions (`/stats/prometheus`). */
+export interface FilterEnvironment {
+  stats: Stats;
+}
+
 export interface HttpFilterFactory {
-  /** Decode and validate `typedConfig` once per listener; throw with a clear message on bad config. */
-  create(typedConfig: unknown): HttpFilter;
+  /**
+   * Decode and validate `typedConfig` once per listener; throw with a clear message on bad
+   * config. Without `env` (a filter used on its own, as in tests) the filter counts nothing.
+   */
+  create(typedConfig: unknown, env?: FilterEnvironment): HttpFilter;
 }
 
 export class FilterRegistry {
   private readonly factories = new Map<string, HttpFilterFactory>();
+
+  constructor(private readonly env?: FilterEnvironment) {}
 
   /** Register under the filter name and, optionally, its typed_config type URL. */
   register(name: string, factory: HttpFilterFactory, typeUrl?: string): void {
@@ -74,7 +85,7 @@ export class FilterRegistry {
       const factory = (c.typeUrl && this.factories.get(c.typeUrl)) || this.factories.get(c.name);
       if (!factory) throw new Error(`http filter ${JSON.stringify(c.name)}: no factory registered for this name or type URL`);
       try {
-        filters.push(factory.create(c.typedConfig));
+        filters.push(factory.create(c.typedConfig, this.env));
       } catch (e) {
         throw new Error(`http filter ${JSON.stringify(c.name)}: ${(e as Error).message}`);
       }

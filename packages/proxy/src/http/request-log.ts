@@ -67,5 +67,6 @@ export function logRequest(rt: Runtime, ctx: RequestContext, o: RequestOutcome):
     responseFlags: o.flags || '-',
     requestId: ctx.requestId,
     bytesSent: o.bytesSent,
+    filters: ctx.filterRecords(),
   });
 }

@@ -67,6 +67,11 @@ export class RequestContext implements HttpFilterContext {
   get metadata(): Map<string, unknown> {
     return (this.meta ??= new Map());
   }
+
+  /** What filters recorded (RBAC decision, WAF and OpenAPI audit events), for the access log. */
+  filterRecords(): Record<string, unknown> | undefined {
+    return this.meta && this.meta.size > 0 ? Object.fromEntries(this.meta) : undefined;
+  }
 }
 
 /** Route first (filters see the route, like Envoy's cached route), then sanitise forwarded identity. */
