@@ -10,10 +10,15 @@ export const CAPTURE_INIT_HELP = `  capture-init     Install the pod's traffic c
                      --ipv6 (IPv6 too)  --dry-run (print the rules)  --cleanup (remove them)
 `;
 
+/** A bad option value: `trellis` reports it as a usage error (exit 2), as it does parseArgs' own. */
+class OptionValueError extends Error {
+  readonly code = 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE';
+}
+
 function ports(flag: string, value: string | undefined): number[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
     const port = Number(s);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${flag}: "${s}" is not a port number`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new OptionValueError(`${flag}: "${s}" is not a port number`);
     return port;
   });
 }
@@ -23,14 +28,14 @@ function cidrs(flag: string, value: string | undefined): string[] {
     const [address = '', prefix] = s.split('/');
     const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
     const length = prefix === undefined ? bits : Number(prefix);
-    if (bits === 0 || !Number.isInteger(length) || length < 0 || length > bits) throw new Error(`${flag}: "${s}" is not an address or CIDR`);
+    if (bits === 0 || !Number.isInteger(length) || length < 0 || length > bits) throw new OptionValueError(`${flag}: "${s}" is not an address or CIDR`);
     return `${address}/${length}`;
   });
 }
 
 function id(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: "${value}" is not a user or group id`);
+  if (!Number.isInteger(n) || n < 0) throw new OptionValueError(`${flag}: "${value}" is not a user or group id`);
   return n;
 }
 
