@@ -108,6 +108,8 @@ export class WafWorkerPool {
     slot.worker = worker;
     slot.ready = false;
     worker.on('message', (message: WorkerMessage) => {
+      // A verdict a retired worker sent while being terminated belongs to no current job.
+      if (slot.worker !== worker) return;
       if ('ready' in message) {
         slot.ready = true;
         slot.tid = message.tid;
