@@ -201,6 +201,7 @@ export class ControlPlane {
    * the root to authenticate it by, and where its bootstrap token is.
    */
   private writeBootstrap(): void {
+    fs.mkdirSync(this.options.stateDir, { recursive: true });
     const rootCertFile = path.join(this.options.stateDir, 'root-cert.pem');
     fs.writeFileSync(rootCertFile, this.trustBundlePem());
     const bootstrap: ProxyBootstrap = {
