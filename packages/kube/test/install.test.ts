@@ -1,3 +1,7 @@
+/** @jest-environment ./packages/kube/test/kube-environment.js */
+// webhook-server loads client-node (through its Namespace informer), an ES module jest's CommonJS runtime cannot require on Node 20.
+jest.mock('@kubernetes/client-node', () => (globalThis as { __clientNode?: unknown }).__clientNode);
+
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -52,6 +52,14 @@ function callWebhook(address: string, caBundle: string, body: unknown): Promise<
   });
 }
 
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const podReview = (uid: string, object: StoredObject, namespace = 'shop') => ({
   apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
   request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace, operation: 'CREATE', object },
@@ -109,6 +117,19 @@ describe('injection webhook over HTTPS', () => {
     // A namespace outside the mesh (the pod-label webhook entry called us): the namespace's labels are read from the API.
     api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'batch' } });
     expect((await callWebhook(address, caBundle, podReview('other-ns', pod(), 'batch'))).response.response).toEqual({ uid: 'other-ns', allowed: true });
+  });
+
+  it('reads namespace labels from its watch of Namespaces, not with a GET per admission', async () => {
+    const { address } = await startWebhook();
+    const caBundle = joinPem(ca.trustBundlePem());
+    const injected = async (uid: string, namespace = 'shop') => (await callWebhook(address, caBundle, podReview(uid, pod(), namespace))).response.response.patch !== undefined;
+    await until(() => api.requestCount('/api/v1/namespaces', true) > 0);
+    for (let i = 0; i < 5; i++) expect(await injected(`pod-${i}`)).toBe(true);
+    expect(api.requestCount('/api/v1/namespaces/shop', false)).toBe(0);
+    // A namespace switched off reaches the cache through the watch.
+    api.update({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'trellis-injection': 'disabled' } } });
+    await until(async () => !(await injected('after-update')));
+    expect(api.requestCount('/api/v1/namespaces/shop', false)).toBe(0);
   });
 
   it('refuses a malformed review, and a pod with a malformed exclusion, with the reason', async () => {

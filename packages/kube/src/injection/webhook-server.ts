@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mod
 import { generateKeyPair, joinPem, type CertificateAuthority } from '@trellis/control-plane';
 import { requestJson } from '../source/api-client';
 import { injectionPatch, type AdmittedPod, type InjectionSettings } from './inject';
+import { NamespaceLabels } from './namespace-labels';
 
 /** The webhook configuration whose caBundle the control plane keeps current. */
 export const WEBHOOK_CONFIGURATION = 'trellis-sidecar-injector';
@@ -65,12 +66,15 @@ export class InjectionWebhook {
   /** When the current serving certificate expires. */
   notAfter: Date | undefined;
   private publishedBundle: string | undefined;
+  private readonly namespaceLabels: NamespaceLabels;
 
   constructor(private readonly options: InjectionWebhookOptions) {
     this.log = options.log ?? (() => undefined);
+    this.namespaceLabels = new NamespaceLabels(options.kubeConfig);
   }
 
   async start(): Promise<string> {
+    this.namespaceLabels.start();
     const server = https.createServer(await this.servingCredentials(), (request, response) => this.handle(request, response));
     this.server = server;
     const [host, port] = [this.options.address.slice(0, this.options.address.lastIndexOf(':')), Number(this.options.address.slice(this.options.address.lastIndexOf(':') + 1))];
@@ -90,6 +94,7 @@ export class InjectionWebhook {
 
   async stop(): Promise<void> {
     clearTimeout(this.renewal);
+    this.namespaceLabels.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -162,11 +167,7 @@ export class InjectionWebhook {
 
   private async review(review: AdmissionReview): Promise<AdmissionResponse> {
     const namespace = review.request?.namespace;
-    let labels: Record<string, string> = {};
-    if (namespace) {
-      const object = await requestJson(this.options.kubeConfig, 'GET', `/api/v1/namespaces/${namespace}`) as { metadata?: { labels?: Record<string, string> } };
-      labels = object.metadata?.labels ?? {};
-    }
+    const labels = namespace ? await this.namespaceLabels.of(namespace) : {};
     const answer = admissionResponse(review, labels, { ...this.options.settings, caRootsPem: joinPem(this.options.ca.trustBundlePem()) });
     this.log('admission', { namespace, pod: review.request?.object?.metadata?.name ?? review.request?.object?.metadata?.generateName, patched: answer.response.patch !== undefined, allowed: answer.response.allowed });
     return answer;

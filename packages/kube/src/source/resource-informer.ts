@@ -94,6 +94,11 @@ export class ResourceInformer {
     void this.listWatch.stop();
   }
 
+  /** One object from the cache: `name`, in `namespace` for a namespaced kind. */
+  object(name: string, namespace?: string): KubernetesObject | undefined {
+    return this.listWatch.get(name, namespace);
+  }
+
   /** The objects as last listed and watched, through any outage since. */
   objects(): readonly KubernetesObject[] {
     return this.listWatch.list();
