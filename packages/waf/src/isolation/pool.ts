@@ -18,6 +18,11 @@ export interface WorkerPoolOptions {
   timeoutMs?: number;
   /** Requests waiting for a free worker beyond this are refused at once (default 32). */
   maxQueued?: number;
+  /**
+   * A worker with nothing to do for this long exits, giving back its copy of the rules
+   * (~100 MB for the CRS); the next big request starts another (default 300000).
+   */
+  idleMs?: number;
 }
 
 /** Why a request could not be evaluated off the event loop; the caller decides open or closed. */
@@ -36,6 +41,7 @@ class Slot {
   tid: number | undefined;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
   jobStartedAt = 0;
   jobCpuAtStart = 0;
 }
@@ -59,6 +65,7 @@ export class WafWorkerPool {
   private readonly queue: Job[] = [];
   private readonly timeoutMs: number;
   private readonly maxQueued: number;
+  private readonly idleMs: number;
   private closed = false;
 
   constructor(
@@ -68,6 +75,7 @@ export class WafWorkerPool {
     this.slots = Array.from({ length: Math.max(1, options.workers ?? 1) }, () => new Slot());
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.maxQueued = options.maxQueued ?? 32;
+    this.idleMs = options.idleMs ?? 300_000;
   }
 
   evaluate(request: BufferedRequest): Promise<Verdict> {
@@ -90,9 +98,16 @@ export class WafWorkerPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0) {
+        if (slot.worker && slot.ready && !slot.job && !slot.idleTimer) {
+          slot.idleTimer = setTimeout(() => void this.retire(slot, 'idle'), this.idleMs).unref();
+        }
+        continue;
+      }
       if (!slot.worker) this.spawn(slot);
       if (!slot.ready || slot.job) continue;
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       const job = this.queue.shift() as Job;
       slot.job = job;
       slot.jobStartedAt = Date.now();
@@ -155,6 +170,8 @@ export class WafWorkerPool {
   private async retire(slot: Slot, reason: string): Promise<void> {
     const worker = slot.worker;
     slot.worker = undefined;
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     this.settle(slot)?.reject(new WorkerPoolError(reason));
     if (worker) await worker.terminate();
     if (!this.closed) this.dispatch();

@@ -36,6 +36,14 @@ describe('WafWorkerPool', () => {
     expect(outcomes.filter((o) => o === 'judged')).toHaveLength(3);
   });
 
+  test('an idle worker exits and the next request starts another', async () => {
+    const idle = new WafWorkerPool(TRELLIS_DEFAULT_PROFILE, { idleMs: 10 });
+    expect((await idle.evaluate(request('text=hello'))).interruption).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await idle.evaluate(request('text=<script>alert(1)</script>'))).interruption).toMatchObject({ ruleId: 1000200 });
+    await idle.close();
+  });
+
   test('close() fails what waits', async () => {
     const other = new WafWorkerPool(TRELLIS_DEFAULT_PROFILE);
     const failed = expect(other.evaluate(request('text=hello'))).rejects.toThrow(/closed/);
