@@ -20,13 +20,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { cleanup, start, makePki, nginxConf, trellisConf, secrets, procStats } = require('./proxy-kit');
+const { ID_A, ID_B, start, makePki, nginxConf, trellisConf, secrets, procStats, waitPort, option: opt, runBench } = require('./proxy-kit');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const DURATION = Number(opt('duration', '5'));
 const CONNECTIONS = Number(opt('connections', '32'));
 const ROUNDS = Number(opt('rounds', '3'));
@@ -40,8 +36,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
 // Loopback address reserved for this benchmark, so it never collides with other work on the machine.
 const HOST = '127.0.4.1';
-const ID_A = 'spiffe://cluster.local/ns/default/sa/a';
-const ID_B = 'spiffe://cluster.local/ns/default/sa/b';
 const HOST_B = 'b.default.svc.cluster.local';
 const HOST_B_POLICIES = 'b-policies.default.svc.cluster.local';
 
@@ -52,24 +46,6 @@ function freePort() {
       const p = s.address().port;
       s.close(() => resolve(p));
     });
-  });
-}
-
-function waitPort(port, ms = 5000) {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tryOnce = () => {
-      const s = net.connect(port, HOST);
-      s.once('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.once('error', () => {
-        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
-        else setTimeout(tryOnce, 50);
-      });
-    };
-    tryOnce();
   });
 }
 
@@ -204,7 +180,7 @@ async function main() {
     }
   }`), '-p', dir], 'nginx-a');
 
-  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : []), ...(baseline ? [baseA, baseB] : []), ...(tunnel ? [tunA, tunB] : [])].map((p) => waitPort(p)));
+  await Promise.all([appPort, tA, tB, nA, nB, ...(trellisP ? [tP] : []), ...(baseline ? [baseA, baseB] : []), ...(tunnel ? [tunA, tunB] : [])].map((p) => waitPort(p, HOST)));
   // nginx verifies the chain only (it cannot check a URI SAN); Trellis also checks the SPIFFE ID.
   await new Promise((r) => setTimeout(r, 500));
   const idle = { trellisA: procStats(trellisA.pid), trellisB: procStats(trellisB.pid), nginxA: procStats(nginxA.pid), nginxB: procStats(nginxB.pid) };
@@ -341,14 +317,5 @@ if (args[0] === '--serve-tunnel') {
     process.exit(1);
   });
 } else {
-  process.on('exit', cleanup);
-  process.on('SIGINT', () => process.exit(130));
-  process.on('SIGTERM', () => process.exit(143));
-  main()
-    .catch((e) => {
-      console.error(e);
-      process.exitCode = 1;
-    })
-    // The children's stderr pipes keep the event loop alive: exit explicitly so 'exit' runs cleanup.
-    .finally(() => process.exit());
+  runBench(main);
 }
