@@ -1,6 +1,8 @@
 // Request limits with ModSecurity's semantics: SecRequestBodyLimit (Reject / ProcessPartial),
-// SecRequestBodyNoFilesLimit (only when configured) and SecArgumentsLimit.
+// SecRequestBodyNoFilesLimit (only when configured) and SecArgumentsLimit; the bounded
+// store behind persistent collections.
 import { Waf } from '../../src';
+import { PersistentStore } from '../../src/collections/persistent';
 
 const FORM: [string, string][] = [['host', 'shop'], ['content-type', 'application/x-www-form-urlencoded']];
 
@@ -40,5 +42,17 @@ describe('request limits', () => {
     expect(interruption).toBeNull();
     expect(tx.collection('ARGS').size).toBe(20);
     expect(tx.collection('ARGS_POST').size).toBe(20);
+  });
+});
+
+describe('persistent collections', () => {
+  test('the store keeps at most maxRecords, dropping the least recently opened', () => {
+    const store = new PersistentStore(3600, 2);
+    store.open('IP', 'a').data.add('seen', '1');
+    store.open('IP', 'b');
+    store.open('IP', 'a');
+    store.open('IP', 'c');
+    expect(store.open('IP', 'a').data.get('seen')).toHaveLength(1);
+    expect(store.open('IP', 'b').data.size).toBe(0);
   });
 });
