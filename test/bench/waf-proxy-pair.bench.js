@@ -85,6 +85,8 @@ async function main() {
       const theirs = cpu['nginx + ModSec CRS PL1'].nginx - cpu.nginx.nginx;
       cost[key] = ours / theirs;
       console.log(`WAF CPU per request: Trellis B ${f(ours, 1)} µs (CRS on − off), ModSecurity ${f(theirs, 1)} µs (nginx+ModSec − nginx); ours/ModSecurity ${f(ours / theirs, 2)} (target <= 0.50, moonshot 0.10)`);
+      // A does the same work per request either way: its rise is what a lower request rate alone costs (less batching).
+      console.log(`  (Trellis A, no WAF work, costs ${f(cpu['trellis pair, CRS PL1'].A / cpu['trellis pair, WAF off'].A, 1)}x per request at the CRS pair's lower rate: on − off over-counts both sides' WAF)`);
     }
     console.log(`\nRSS MB now / peak: trellis B with CRS ${f(rssMb(on.b.pid).rss)} / ${f(rssMb(on.b.pid).peak)}, without ${f(rssMb(off.b.pid).rss)} / ${f(rssMb(off.b.pid).peak)}; nginx+ModSec ${f(rssMb(modsec.pid).rss)} / ${f(rssMb(modsec.pid).peak)}`);
   } finally {
