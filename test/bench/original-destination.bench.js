@@ -9,10 +9,10 @@
 const { execFileSync } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
+const { option } = require('./proxy-kit');
 
 const NS = 'trellis-t-bench';
-const flag = process.argv.indexOf('--calls');
-const calls = flag > 0 ? Number(process.argv[flag + 1]) : 200000;
+const calls = Number(option('calls', '200000'));
 
 if (process.argv[2] !== '--inside') {
   // Set up the namespace (root), run this file inside it, always remove it.

@@ -3,6 +3,8 @@
 //   node netns-capture-apps.js http <name> <port>   an HTTP app answering who it is and what it saw
 //   node netns-capture-apps.js echo <port>          a TCP app echoing what it reads
 //   node netns-capture-apps.js client <calls.json>  makes the calls, prints one JSON line of results
+//   node netns-capture-apps.js load <url> <host|-> <seconds> <connections>
+//                                                   keep-alive GETs for a while (test/bench/capture-pair.bench.js)
 const http = require('node:http');
 const net = require('node:net');
 const fs = require('node:fs');
@@ -59,7 +61,30 @@ async function client(file) {
   process.stdout.write(JSON.stringify(results) + '\n');
 }
 
+/** Closed-loop keep-alive load once the first request answers 200: prints the 200s and the failures. */
+async function load(url, host, seconds, connections) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Number(connections) });
+  const once = () => new Promise((resolve) => {
+    const req = http.get(url, { agent, headers: host === '-' ? {} : { host } }, (res) => res.resume().on('end', () => resolve(res.statusCode)));
+    req.on('error', () => resolve(0));
+  });
+  const deadline = Date.now() + 20000;
+  while ((await once()) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  let ok = 0;
+  let failed = 0;
+  const end = Date.now() + Number(seconds) * 1000;
+  await Promise.all(Array.from({ length: Number(connections) }, async () => {
+    while (Date.now() < end) {
+      if ((await once()) === 200) ok++;
+      else failed++;
+    }
+  }));
+  process.stdout.write(JSON.stringify({ ok, failed, seconds: Number(seconds) }) + '\n');
+  agent.destroy();
+}
+
 if (mode === 'http') httpApp(args[0], args[1]);
 else if (mode === 'echo') echoApp(args[0]);
 else if (mode === 'client') client(args[0]);
+else if (mode === 'load') load(...args);
 else throw new Error(`unknown mode ${mode}`);
