@@ -2,6 +2,10 @@
 jest.mock('@kubernetes/client-node', () => (globalThis as { __clientNode?: unknown }).__clientNode);
 
 import { X509Certificate } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ControlPlane } from '@trellis/control-plane';
 import { CertificateAuthority, createIntermediateCa, createSelfSignedRoot, generateKeyPair, joinPem } from '@trellis/pki';
 import { SecretCaStore } from '../src/identity/ca-secret';
 import { k8s } from '../src/source/client-node';
@@ -14,7 +18,9 @@ const logged: string[] = [];
 function store(): SecretCaStore {
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(api.kubeConfigYaml());
-  return new SecretCaStore({ kubeConfig, namespace: 'trellis-system', trustDomain: TRUST_DOMAIN, log: (event, fields) => logged.push(`${event} ${JSON.stringify(fields)}`) });
+  return new SecretCaStore({
+    kubeConfig, namespace: 'trellis-system', trustDomain: TRUST_DOMAIN, backoff: { initialMs: 20, maxMs: 200 }, log: (event, fields) => logged.push(`${event} ${JSON.stringify(fields)}`),
+  });
 }
 
 const secretData = (object: StoredObject | undefined) => Object.fromEntries(Object.entries((object?.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
@@ -91,5 +97,85 @@ describe('CA root kept in a Secret', () => {
     const resumed = await store().load();
     expect(resumed.rootRotation?.next?.certPem).toBe(ca.rootRotationState().next?.certPem);
     expect(resumed.rootsPem).toHaveLength(2);
+  });
+});
+
+describe('control-plane replicas sharing the CA Secret', () => {
+  const dirs: string[] = [];
+  const replicas: ControlPlane[] = [];
+  afterEach(async () => {
+    for (const replica of replicas.splice(0)) await replica.stop();
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function replica(): Promise<ControlPlane> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-ca-replica-'));
+    dirs.push(dir);
+    fs.mkdirSync(path.join(dir, 'config'));
+    const cp = new ControlPlane({
+      configDir: path.join(dir, 'config'), stateDir: path.join(dir, 'state'), caStore: store(), trustDomain: TRUST_DOMAIN,
+      xdsAddress: '127.0.7.3:0', caAddress: '127.0.7.3:0', adminAddress: '127.0.7.3:0',
+    });
+    replicas.push(cp);
+    await cp.start();
+    return cp;
+  }
+
+  async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+  const rootsOf = (cp: ControlPlane) => cp.certificateAuthority.trustBundlePem().map(fingerprint).sort();
+  const signerOf = (cp: ControlPlane) => fingerprint(cp.certificateAuthority.signingCa().certPem);
+  const inStep = (a: ControlPlane, b: ControlPlane) => signerOf(a) === signerOf(b) && rootsOf(a).join() === rootsOf(b).join()
+    && a.certificateAuthority.rootRotationPhase() === b.certificateAuthority.rootRotationPhase();
+
+  it('a root rotation one replica saves is followed by the other through its watch, without a restart', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const oldRoot = signerOf(a);
+    expect(signerOf(b)).toBe(oldRoot);
+
+    await a.rotateRoot('begin');
+    await until(() => inStep(a, b));
+    expect(b.certificateAuthority.rootRotationPhase()).toBe('trusting-new-root');
+    expect(rootsOf(b)).toHaveLength(2);
+    // Its proxies' bootstrap roots follow too.
+    expect(fs.readFileSync(path.join(path.dirname(b.bootstrapFile), 'root-cert.pem'), 'utf8')).toBe(b.trustBundlePem());
+
+    await a.rotateRoot('switch');
+    await until(() => inStep(a, b));
+    expect(signerOf(b)).not.toBe(oldRoot);
+    // B now signs from the new root.
+    const issued = await b.certificateAuthority.issue((await generateKeyPair()).publicKeyPem, { identity: { trustDomain: TRUST_DOMAIN, namespace: 'shop', serviceAccount: 'reviews' } });
+    expect(new X509Certificate(issued.certPem).verify(new X509Certificate(a.certificateAuthority.signingCa().certPem).publicKey)).toBe(true);
+
+    await a.rotateRoot('retire');
+    await until(() => inStep(a, b));
+    expect(rootsOf(b)).toEqual([signerOf(a)]);
+
+    // B took the latest version along: its own next step saves without a conflict, and A follows it.
+    await b.rotateRoot('begin');
+    await until(() => inStep(a, b));
+    expect(a.certificateAuthority.rootRotationPhase()).toBe('trusting-new-root');
+  });
+
+  it('a replica that missed steps (several saved while its watch was down) catches up in one go', async () => {
+    const b = await replica();
+    // The whole rotation lands as one new version of the Secret.
+    const writer = store();
+    const loaded = await writer.load();
+    const ca = await CertificateAuthority.create(loaded.signing, { trustDomain: TRUST_DOMAIN, additionalRootsPem: loaded.rootsPem });
+    await ca.beginRootRotation();
+    ca.switchToNewRoot();
+    ca.retireOldRoot();
+    await writer.save({ signing: ca.signingCa(), rootsPem: ca.trustBundlePem(), rootRotation: ca.rootRotationState() });
+    await until(() => signerOf(b) === fingerprint(ca.signingCa().certPem));
+    expect(b.certificateAuthority.rootRotationPhase()).toBe('steady');
+    expect(rootsOf(b)).toEqual([fingerprint(ca.signingCa().certPem)]);
   });
 });

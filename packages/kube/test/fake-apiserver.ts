@@ -47,7 +47,9 @@ interface Collection {
 }
 
 interface Watcher {
+  /** The collection's cluster-wide path; `namespace` narrows a namespaced watch. */
   path: string;
+  namespace?: string;
   response: http.ServerResponse;
   bookmarks: boolean;
 }
@@ -231,7 +233,7 @@ export class FakeApiServer {
     else collection.objects.set(key, object);
     const path = collectionPath(collection.kind);
     this.history.push({ resourceVersion: this.resourceVersion, path, type, object: clone(object) });
-    for (const watcher of this.watchers) if (watcher.path === path) this.send(watcher.response, type, object);
+    for (const watcher of this.watchers) if (watcher.path === path && inNamespace(object, watcher.namespace)) this.send(watcher.response, type, object);
     return clone(object);
   }
 
@@ -259,12 +261,15 @@ export class FakeApiServer {
       return;
     }
     const namespaced = this.locate(url.pathname);
-    if (namespaced && namespaced.name === undefined) return this.list(namespaced.collection, response, namespaced.namespace);
+    if (namespaced && namespaced.name === undefined) {
+      if (watch) return this.watch(namespaced.collection, query, response, namespaced.namespace);
+      return this.list(namespaced.collection, response, namespaced.namespace);
+    }
     const discovery = this.discovery(url.pathname);
     if (discovery) return this.reply(response, 200, discovery);
     const collection = this.collections.get(url.pathname);
     if (!collection) return this.getObject(url.pathname, response);
-    if (watch) return this.watch(collection, url.pathname, query, response);
+    if (watch) return this.watch(collection, query, response);
     this.list(collection, response);
   }
 
@@ -399,24 +404,25 @@ export class FakeApiServer {
     notFound('the server could not find the requested resource');
   }
 
-  private watch(collection: Collection, path: string, query: Record<string, string>, response: http.ServerResponse): void {
+  private watch(collection: Collection, query: Record<string, string>, response: http.ServerResponse, namespace?: string): void {
+    const path = collectionPath(collection.kind);
     // Headers go out at once, as the API server's do: a quiet watch is still an established one.
     response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     response.flushHeaders();
     const from = query['resourceVersion'];
     if (from === undefined || from === '' || from === '0') {
       // No version: start with the current state as ADDED events.
-      for (const object of collection.objects.values()) this.send(response, 'ADDED', object);
+      for (const object of collection.objects.values()) if (inNamespace(object, namespace)) this.send(response, 'ADDED', object);
     } else if (Number(from) < this.compactedAt) {
       this.send(response, 'ERROR', status(410, 'Expired', `too old resource version: ${from} (${this.compactedAt})`));
       response.end();
       return;
     } else {
       for (const event of this.history) {
-        if (event.path === path && event.resourceVersion > Number(from)) this.send(response, event.type, event.object);
+        if (event.path === path && inNamespace(event.object, namespace) && event.resourceVersion > Number(from)) this.send(response, event.type, event.object);
       }
     }
-    const watcher: Watcher = { path, response, bookmarks: query['allowWatchBookmarks'] === 'true' };
+    const watcher: Watcher = { path, ...(namespace ? { namespace } : {}), response, bookmarks: query['allowWatchBookmarks'] === 'true' };
     this.watchers.add(watcher);
     // The watch ends cleanly when its timeoutSeconds run out; the client watches again from where it was.
     const timeout = query['timeoutSeconds'] ? setTimeout(() => response.end(), Number(query['timeoutSeconds']) * 1000) : undefined;
@@ -426,6 +432,8 @@ export class FakeApiServer {
     });
   }
 }
+
+const inNamespace = (object: StoredObject, namespace: string | undefined) => namespace === undefined || object.metadata.namespace === namespace;
 
 interface TokenReviewBody {
   spec?: { token?: string; audiences?: string[] };

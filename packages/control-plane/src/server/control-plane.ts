@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -35,6 +36,8 @@ export interface CaStore {
   load(): Promise<CaDirectory>;
   /** Called after every root rotation step. */
   save(ca: CaDirectory): Promise<void>;
+  /** A store shared by replicas calls `onSaved` with each step another one saves; returns how to stop. */
+  watch?(onSaved: (ca: CaDirectory) => void): () => void;
 }
 
 export interface ControlPlaneOptions {
@@ -87,6 +90,9 @@ export class ControlPlane {
   /** Only when they are what authenticates workloads: with another authenticator (a cluster's TokenReview) nothing reads them. */
   private tokens: WorkloadTokens | undefined;
   private rotator!: CertificateRotator;
+  private stopCaWatch: (() => void) | undefined;
+  /** Followed rotation steps, one at a time. */
+  private following = Promise.resolve();
   private readonly xdsServer = new grpc.Server();
   private readonly caServer = new grpc.Server();
   private admin: http.Server | undefined;
@@ -167,6 +173,9 @@ export class ControlPlane {
     this.addresses.ca = await listen(this.caServer, this.options.caAddress ?? '127.0.0.1:15012', rotatingServerCredentials(this.rotator));
     this.addresses.admin = await this.startAdmin(this.options.adminAddress ?? '127.0.0.1:15014');
     this.writeBootstrap();
+    this.stopCaWatch = this.caStore.watch?.((saved) => {
+      this.following = this.following.then(() => this.followRootRotation(saved)).catch((error: Error) => this.log('root rotation not followed', { error: error.message }));
+    });
     this.log('control plane ready', { ...this.addresses, trustDomain: this.trustDomain, bootstrap: this.bootstrapFile });
   }
 
@@ -181,11 +190,46 @@ export class ControlPlane {
     else if (step === 'switch') this.ca.switchToNewRoot();
     else this.ca.retireOldRoot();
     await this.caStore.save(caDirectoryOf(this.ca));
+    return this.rootsChanged(step);
+  }
+
+  /** New roots reach the local bootstrap and every proxy (SDS). */
+  private rootsChanged(step: string): string {
     this.writeBootstrap();
     this.pusher.updateSettings(this.settings());
     const phase = this.ca.rootRotationPhase();
     this.log('root rotation', { step, phase, roots: this.ca.trustBundlePem().length });
     return phase;
+  }
+
+  /**
+   * Another replica's rotation steps, seen in the shared store, replayed here (begin with
+   * its next CA, switch, retire: at most one turn) so every replica signs from and trusts
+   * the same roots without a restart. Our own saves find nothing left to do.
+   */
+  private async followRootRotation(saved: CaDirectory): Promise<void> {
+    // PEM text may differ in layout between stores: compare the certificates.
+    const same = (a: { certPem: string } | undefined, b: { certPem: string } | undefined) => (a && b ? new X509Certificate(a.certPem).fingerprint256 === new X509Certificate(b.certPem).fingerprint256 : a === b);
+    const reached = () => {
+      const state = this.ca.rootRotationState();
+      return same(this.ca.signingCa(), saved.signing) && same(state.next, saved.rootRotation?.next)
+        && (state.retiringRootPem === undefined) === (saved.rootRotation?.retiringRootPem === undefined);
+    };
+    const steps: string[] = [];
+    try {
+      while (!reached() && steps.length < 3) {
+        const phase = this.ca.rootRotationPhase();
+        if (phase === 'steady') await this.ca.beginRootRotation(saved.rootRotation?.next ?? saved.signing);
+        else if (phase === 'trusting-new-root') this.ca.switchToNewRoot();
+        else this.ca.retireOldRoot();
+        steps.push(phase === 'steady' ? 'begin' : phase === 'trusting-new-root' ? 'switch' : 'retire');
+      }
+      if (!reached()) throw new Error('the saved CA is not reachable by rotation steps; restart this replica to load it');
+    } catch (error) {
+      this.log('root rotation not followed', { error: (error as Error).message, steps });
+    } finally {
+      if (steps.length) this.rootsChanged(`followed ${steps.join(', ')}`);
+    }
   }
 
   private get tokenDir(): string {
@@ -217,6 +261,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
+    this.stopCaWatch?.();
     this.source.close();
     this.pusher?.close();
     this.rotator?.stop();

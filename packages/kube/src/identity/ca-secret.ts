@@ -1,6 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { caFromFiles, createSelfSignedRoot, joinPem, type CaDirectory, type CaFiles, type CaStore } from '@trellis/control-plane';
 import { ApiError, requestJson } from '../source/api-client';
+import { DEFAULT_BACKOFF, ResourceInformer, type Backoff } from '../source/resource-informer';
+import { SECRETS } from '../source/resources';
 
 /** An operator's own CA, in Istio's `cacerts` layout: plugged in, it wins over ours. */
 export const PLUGGED_IN_CA_SECRET = 'cacerts';
@@ -19,6 +21,8 @@ export interface SecretCaStoreOptions {
   /** The control plane's namespace, where both Secrets live. */
   namespace: string;
   trustDomain: string;
+  /** Of the watch that follows other replicas' root rotations. */
+  backoff?: Backoff;
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -60,6 +64,24 @@ export class SecretCaStore implements CaStore {
     const body = { apiVersion: 'v1', kind: 'Secret', type: SELF_SIGNED_TYPE, metadata: { name: SELF_SIGNED_CA_SECRET, namespace: this.options.namespace, resourceVersion: this.resourceVersion }, data: encode(secretTexts(ca)) };
     const saved = await requestJson(this.options.kubeConfig, 'PUT', this.path(SELF_SIGNED_CA_SECRET), { json: body }) as SecretObject;
     this.resourceVersion = saved.metadata?.resourceVersion;
+  }
+
+  /**
+   * Each change another replica saves to our Secret (a root rotation step), parsed. A
+   * plugged-in CA is not followed: replacing it is an operator's restart-time change.
+   */
+  watch(onSaved: (ca: CaDirectory) => void): () => void {
+    if (this.pluggedIn) return () => undefined;
+    const informer: ResourceInformer = new ResourceInformer(SECRETS, this.options.kubeConfig, () => {
+      const object = informer.object(SELF_SIGNED_CA_SECRET, this.options.namespace) as SecretObject | undefined;
+      const version = object?.metadata?.resourceVersion;
+      if (!object || version === this.resourceVersion) return;
+      // Our next save replaces this version, not the one we last wrote.
+      this.resourceVersion = version;
+      this.parse(SELF_SIGNED_CA_SECRET, object).then(onSaved, (error: Error) => this.log('CA Secret change ignored', { secret: this.name(SELF_SIGNED_CA_SECRET), error: error.message }));
+    }, this.options.backoff ?? DEFAULT_BACKOFF, this.options.namespace);
+    informer.start();
+    return () => informer.stop();
   }
 
   private async createSelfSigned(): Promise<SecretObject> {

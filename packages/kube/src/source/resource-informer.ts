@@ -67,9 +67,11 @@ export class ResourceInformer {
     kubeConfig: KubeConfig,
     private readonly onChange: () => void,
     private readonly backoff: Backoff = DEFAULT_BACKOFF,
+    /** Only this namespace's objects (what a namespaced Role may list); default all. */
+    namespace?: string,
   ) {
     this.delayMs = backoff.initialMs;
-    const path = resourcePath(resource);
+    const path = resourcePath(resource, namespace);
     const list = async () => {
       const result = await getJson(kubeConfig, path) as KubernetesListObject<KubernetesObject>;
       this.recovered();

@@ -13,9 +13,9 @@ function versionPath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
-/** Every object of the kind, in all namespaces: what the informer lists and watches. */
-export function resourcePath(resource: WatchedResource): string {
-  return `${versionPath(resource.apiVersion)}/${resource.plural}`;
+/** Every object of the kind, in all namespaces or in one: what an informer lists and watches. */
+export function resourcePath(resource: WatchedResource, namespace?: string): string {
+  return `${versionPath(resource.apiVersion)}${namespace ? `/namespaces/${namespace}` : ''}/${resource.plural}`;
 }
 
 /** Where one object is served: the `file` of its diagnostics, so a message points at `kubectl get --raw <it>`. */
@@ -30,6 +30,8 @@ export const SERVICES = resource('v1', 'Service', 'services');
 export const PODS = resource('v1', 'Pod', 'pods');
 export const SERVICE_ACCOUNTS = resource('v1', 'ServiceAccount', 'serviceaccounts');
 export const NAMESPACES = resource('v1', 'Namespace', 'namespaces');
+/** Only the CA's, in the control plane's namespace (not a kind the mesh model reads). */
+export const SECRETS = resource('v1', 'Secret', 'secrets');
 export const ENDPOINT_SLICES = resource('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices');
 export const WORKLOAD_ENTRIES = resource('networking.trellis.dev/v1alpha1', 'WorkloadEntry', 'workloadentries');
 export const WAF_POLICIES = resource('security.trellis.dev/v1alpha1', 'WafPolicy', 'wafpolicies');
