@@ -255,6 +255,9 @@ export function outboundEndpoints(service: Service, port: ServicePort, serving: 
   return memo.get(TypeUrl.ClusterLoadAssignment, name, () => ({
     cluster_name: name,
     endpoints: [{
+      // gRPC skips an endpoint group without a locality and a weight; the mesh knows no zones, so one unnamed group.
+      locality: {},
+      load_balancing_weight: { value: 1 },
       lb_endpoints: serving.flatMap((w) => {
         const target = workloadPort(w, port);
         return target === undefined ? [] : [{ endpoint: { address: socketAddress(w.address, target) }, health_status: 'HEALTHY' }];
