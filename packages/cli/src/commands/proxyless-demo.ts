@@ -1,4 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { CONTROL_PLANE_IDENTITY, ControlPlane, spiffeId } from '@trellis/control-plane';
+import { GrpcAgent } from '@trellis/sidecar';
 import {
   AdsServer, Snapshot, SnapshotCache, TypeUrl, apiListener, clusterLoadAssignment, edsCluster, weightedRoute, type StreamStatusView,
 } from '@trellis/xds';
@@ -7,7 +14,9 @@ import { untilStopped } from '../output';
 /**
  * `trellis proxyless-demo`: our ADS server with sample resources, two real gRPC
  * backends, and an independent xDS client (@grpc/grpc-js-xds) that resolves
- * `xds:///greeter` through what we push — proxyless gRPC following our xDS.
+ * `xds:///greeter` through what we push — proxyless gRPC following our xDS. Then the
+ * same library in the mesh: a grpc-js-xds client and server, each beside a grpc agent,
+ * talking mTLS with mesh identities, the server enforcing an AuthorizationPolicy.
  */
 
 const SERVICE = 'greeter';
@@ -74,6 +83,72 @@ function statusTable(streams: StreamStatusView[]): string {
   return ['  NODE           STREAM TYPE VERSION            STATE', ...rows].join('\n');
 }
 
+const MESH_GREETER = { address: '127.0.3.11', port: 22201 };
+const PROXYLESS_APP = path.join(__dirname, 'proxyless-app.js');
+const MESH_CONFIG = `apiVersion: v1
+kind: Service
+metadata: { name: greeter, namespace: shop }
+spec: { selector: { app: greeter }, ports: [{ name: grpc, port: ${MESH_GREETER.port} }] }
+---
+apiVersion: networking.trellis.dev/v1alpha1
+kind: WorkloadEntry
+metadata: { name: greeter-1, namespace: shop }
+spec: { address: ${MESH_GREETER.address}, serviceAccount: greeter, labels: { app: greeter }, ports: { grpc: ${MESH_GREETER.port} } }
+---
+apiVersion: networking.trellis.dev/v1alpha1
+kind: WorkloadEntry
+metadata: { name: frontend-1, namespace: shop }
+spec: { address: 127.0.3.12, serviceAccount: frontend, labels: { app: frontend } }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: greeter-callers, namespace: shop }
+spec:
+  selector: { matchLabels: { app: greeter } }
+  action: ALLOW
+  rules: [{ from: [{ source: { principals: [cluster.local/ns/shop/sa/frontend] } }], to: [{ operation: { paths: [/trellis.demo.Greeter/Who] } }] }]
+`;
+
+/** A proxyless app process with its agent's bootstrap; its output lines, as they come. */
+function startApp(agent: GrpcAgent, args: string[]): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
+  const child = spawn(process.execPath, [PROXYLESS_APP, ...args], {
+    env: { ...process.env, GRPC_XDS_BOOTSTRAP: agent.bootstrapFile, GRPC_XDS_EXPERIMENTAL_RBAC: 'true' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return { child, lines: readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
+}
+
+async function meshSteps(log: (line: string) => void): Promise<() => Promise<void>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-proxyless-'));
+  fs.mkdirSync(path.join(dir, 'config'));
+  fs.writeFileSync(path.join(dir, 'config', 'mesh.yaml'), MESH_CONFIG);
+  const cp = new ControlPlane({ configDir: path.join(dir, 'config'), stateDir: path.join(dir, 'state'), xdsAddress: '127.0.0.1:0', caAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0' });
+  await cp.start();
+  const agentFor = (name: string, serviceAccount: string) => new GrpcAgent({
+    nodeId: `${name}.shop`, identity: { trustDomain: cp.trustDomain, namespace: 'shop', serviceAccount },
+    xdsAddress: cp.addresses.xds, caAddress: cp.addresses.ca, tokenFile: cp.tokenFile({ name, namespace: 'shop' }),
+    controlPlaneRootsPem: [cp.trustBundlePem()], controlPlaneId: spiffeId(cp.trustDomain, CONTROL_PLANE_IDENTITY.namespace, CONTROL_PLANE_IDENTITY.serviceAccount),
+    dir: path.join(dir, name), relayHost: '127.0.3.10',
+  });
+  const agents = [agentFor('greeter-1', 'greeter'), agentFor('frontend-1', 'frontend')];
+  await Promise.all(agents.map((a) => a.start()));
+  const [greeterAgent, frontendAgent] = agents as [GrpcAgent, GrpcAgent];
+  log('\n4. In the mesh: a control plane, and beside each proxyless app a grpc agent (SVID by CSR as');
+  log(`   certificate files, a gRPC bootstrap, an ADS relay over mTLS): ${agents.map((a) => `${a.relayAddress}`).join(', ')}`);
+  const server = startApp(greeterAgent, ['serve', 'greeter-1', `${MESH_GREETER.address}:${MESH_GREETER.port}`]);
+  log(`   grpc-js-xds server greeter-1: ${(await server.lines.next()).value} (mTLS STRICT, RBAC from AuthorizationPolicy shop/greeter-callers)`);
+  const target = `xds:///greeter.shop.svc.cluster.local:${MESH_GREETER.port}`;
+  const client = startApp(frontendAgent, ['call', target, '/trellis.demo.Greeter/Who', '/trellis.demo.Greeter/Admin']);
+  log(`   grpc-js-xds client frontend-1 → ${target}:`);
+  for await (const line of client.lines) log(`     ${line}`);
+  return async () => {
+    server.child.kill('SIGTERM');
+    for (const a of agents) a.stop();
+    await cp.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
 export interface DemoOptions {
   port: number;
   /** Exit after the scripted steps instead of staying up. */
@@ -120,13 +195,15 @@ export async function runXdsDemo({ port, once, log }: DemoOptions): Promise<void
   log('\nproxy-status:');
   log(statusTable(ads.streamStatuses()));
 
-  const stop = () => {
+  const stopMesh = await meshSteps(log);
+  const stop = async () => {
     client.close();
     for (const b of backends) b.server.forceShutdown();
     server.forceShutdown();
+    await stopMesh();
   };
   if (once) return stop();
   log(`\nStill running: ADS at 127.0.0.1:${boundPort}, backends at ${backends.map((b) => `127.0.0.1:${b.port}`).join(', ')}. Ctrl-C to stop.`);
   await untilStopped();
-  stop();
+  await stop();
 }
