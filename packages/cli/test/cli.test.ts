@@ -15,6 +15,9 @@ test('proxyless-demo --once shows a routed call, a weight change moving traffic 
   expect(stdout).toMatch(/40 calls: greeter-v1 ×\d+, greeter-v2 ×\d+/);
   expect(stdout).toMatch(/CDS .*NACKED: .*unsupported lb_policy: MAGLEV/);
   expect(stdout).toMatch(/RDS .*SYNCED/);
+  // In the mesh: grpc-js-xds client → server over mTLS via the agents, the server enforcing the policy.
+  expect(stdout).toMatch(/Greeter\/Who OK from greeter-1, which saw caller spiffe:\/\/cluster.local\/ns\/shop\/sa\/frontend/);
+  expect(stdout).toMatch(/Greeter\/Admin PERMISSION_DENIED/);
 });
 
 test('an unknown command or bad option is a usage error (exit 2) that says what to do', () => {
