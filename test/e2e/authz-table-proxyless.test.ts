@@ -96,7 +96,7 @@ beforeAll(async () => {
   const addresses = [SERVER.mtlsPort, SERVER.plaintextPort].map((port) => `${SERVER.address}:${port}`).join(',');
   server = spawn(process.execPath, [path.join(__dirname, 'proxyless-grpc-server.js'), 'httpbin', addresses, ...methods], {
     env: { ...process.env, GRPC_XDS_BOOTSTRAP: agent.bootstrapFile, GRPC_XDS_EXPERIMENTAL_RBAC: 'true' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
     server.stdout!.once('data', () => resolve());
