@@ -15,6 +15,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { buildNetwork, inNetns, netnsOf, removeNetwork } = require('../e2e/netns-pods');
 const { option, procStats, runBench, start } = require('./proxy-kit');
 
 const CLI = path.resolve(__dirname, '../../packages/cli/dist/main.js');
@@ -23,7 +24,6 @@ const seconds = Number(option('seconds', '5'));
 const connections = Number(option('connections', '16'));
 const rounds = Number(option('rounds', '3'));
 const PREFIX = 'trellis-t-bench-';
-const HUB = `${PREFIX}hub`;
 const ROOT_LINK = 'trellis-t-bench';
 const HOST_IP = '10.231.0.1';
 
@@ -34,7 +34,7 @@ const PODS = [
   { name: 'a2', ip: '10.231.0.23', capture: true, ports: '{}' },
   { name: 'b2', ip: '10.231.0.24', capture: true, ports: '{ http: 18080 }', appPort: 18080 },
 ];
-const netns = (pod) => `${PREFIX}${pod.name}`;
+const netns = (pod) => netnsOf(PREFIX, pod.name);
 
 const MESH = [
   'apiVersion: v1\nkind: Service\nmetadata: { name: web1, namespace: shop }\nspec: { selector: { app: b1 }, ports: [{ name: http, port: 18080 }] }\n',
@@ -46,35 +46,7 @@ const MESH = [
 ].join('---\n');
 
 const sh = (command, args) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const quietly = (command, args) => { try { execFileSync(command, args, { stdio: 'ignore' }); } catch { /* already gone */ } };
-
-function removeNetwork() {
-  for (const name of sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(PREFIX))) {
-    for (const pid of sh('ip', ['netns', 'pids', name]).split('\n').filter(Boolean)) quietly('kill', ['-9', pid]);
-    quietly('ip', ['netns', 'del', name]);
-  }
-  quietly('ip', ['link', 'del', ROOT_LINK]);
-}
-
-function buildNetwork() {
-  sh('ip', ['netns', 'add', HUB]);
-  sh('ip', ['-n', HUB, 'link', 'add', 'br0', 'type', 'bridge']);
-  sh('ip', ['-n', HUB, 'link', 'set', 'br0', 'up']);
-  sh('ip', ['link', 'add', ROOT_LINK, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', HUB]);
-  sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', ROOT_LINK]);
-  sh('ip', ['link', 'set', ROOT_LINK, 'up']);
-  sh('ip', ['-n', HUB, 'link', 'set', 'uplink', 'master', 'br0', 'up']);
-  for (const pod of PODS) {
-    sh('ip', ['netns', 'add', netns(pod)]);
-    sh('ip', ['-n', netns(pod), 'link', 'set', 'lo', 'up']);
-    sh('ip', ['-n', netns(pod), 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `veth-${pod.name}`, 'netns', HUB]);
-    sh('ip', ['-n', netns(pod), 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0']);
-    sh('ip', ['-n', netns(pod), 'link', 'set', 'eth0', 'up']);
-    sh('ip', ['-n', HUB, 'link', 'set', `veth-${pod.name}`, 'master', 'br0', 'up']);
-  }
-}
-
-const asApp = (pod, args) => ['netns', 'exec', netns(pod), 'setpriv', '--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, APPS, ...args];
+const asApp = (pod, args) => inNetns(netns(pod), 1000, [process.execPath, APPS, ...args]);
 
 async function until(probe, what, ms = 20000) {
   const deadline = Date.now() + ms;
@@ -84,15 +56,15 @@ async function until(probe, what, ms = 20000) {
   }
 }
 
-function loadFrom(pod, url, host) {
-  const out = sh('ip', asApp(pod, ['load', url, host, String(seconds), String(connections)]));
+function loadFrom(pod, url, host, secs) {
+  const out = sh('ip', asApp(pod, ['load', url, host, String(secs), String(connections)]));
   return JSON.parse(out.trim().split('\n').at(-1));
 }
 
 runBench(async () => {
-  removeNetwork();
-  process.on('exit', removeNetwork);
-  buildNetwork();
+  removeNetwork(PREFIX, ROOT_LINK);
+  process.on('exit', () => removeNetwork(PREFIX, ROOT_LINK));
+  buildNetwork({ prefix: PREFIX, rootLink: ROOT_LINK, hostIp: HOST_IP, pods: PODS });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-capture-bench-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(path.join(dir, 'config'));
@@ -103,22 +75,23 @@ runBench(async () => {
   await until(() => fs.existsSync(bootstrap), 'the control plane');
   const proxies = {};
   for (const pod of PODS) {
-    if (pod.capture) sh('ip', ['netns', 'exec', netns(pod), process.execPath, CLI, 'capture-init', '--proxy-uid', '0']);
-    proxies[pod.name] = start('ip', ['netns', 'exec', netns(pod), process.execPath, CLI, 'proxy', '--node', `${pod.name}.shop`, '--service-account', pod.name, '--bootstrap', bootstrap, '--no-access-log'], `proxy ${pod.name}`);
+    if (pod.capture) sh('ip', inNetns(netns(pod), undefined, [process.execPath, CLI, 'capture-init', '--proxy-uid', '0']));
+    proxies[pod.name] = start('ip', inNetns(netns(pod), undefined, [process.execPath, CLI, 'proxy', '--node', `${pod.name}.shop`, '--service-account', pod.name, '--bootstrap', bootstrap, '--no-access-log']), `proxy ${pod.name}`);
     if (pod.appPort) start('ip', asApp(pod, ['http', pod.name, String(pod.appPort)]), `app ${pod.name}`);
   }
   const [a1, b1, a2, b2] = PODS;
   console.log(`${connections} keep-alive connections, ${rounds} alternating rounds of ${seconds} s each way, Node ${process.version}, ${os.cpus().length} CPUs`);
   // Alternating rounds, so a change in the machine's load falls on both sides alike.
   const ways = [
-    { name: 'explicit', what: `a1 → a1:15001 (Host web1) → b1:18080`, pods: [a1, b1], run: () => loadFrom(a1, `http://${a1.ip}:15001/`, 'web1:18080') },
-    { name: 'captured', what: `a2 → ${b2.ip}:18080 (redirected)     `, pods: [a2, b2], run: () => loadFrom(a2, `http://${b2.ip}:18080/`, '-') },
+    { name: 'explicit', what: `a1 → a1:15001 (Host web1) → b1:18080`, pods: [a1, b1], run: (secs) => loadFrom(a1, `http://${a1.ip}:15001/`, 'web1:18080', secs) },
+    { name: 'captured', what: `a2 → ${b2.ip}:18080 (redirected)     `, pods: [a2, b2], run: (secs) => loadFrom(a2, `http://${b2.ip}:18080/`, '-', secs) },
   ].map((w) => ({ ...w, ok: 0, failed: 0, cpu: 0 }));
   const cpuOf = (pods) => pods.reduce((sum, pod) => sum + procStats(proxies[pod.name].pid).cpu, 0);
+  for (const way of ways) way.run(2); // warm-up (JIT, pools), not counted
   for (let round = 0; round < rounds; round++) {
     for (const way of ways) {
       const cpuBefore = cpuOf(way.pods);
-      const result = way.run();
+      const result = way.run(seconds);
       way.cpu += cpuOf(way.pods) - cpuBefore;
       way.ok += result.ok;
       way.failed += result.failed;

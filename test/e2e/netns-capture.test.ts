@@ -23,11 +23,12 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ControlPlane, type ProxyBootstrap } from '@trellis/control-plane';
 import { until } from './mesh-harness';
+import { buildNetwork, inNetns, netnsOf, removeNetwork } from './netns-pods';
 
 const CLI = path.resolve(__dirname, '../../packages/cli/dist/main.js');
 const APPS = path.resolve(__dirname, 'netns-capture-apps.js');
 const PREFIX = 'trellis-t-';
-const HUB = `${PREFIX}hub`;
+const HUB = netnsOf(PREFIX, 'hub');
 const ROOT_LINK = `${PREFIX}root`;
 const HOST_IP = '10.231.0.1';
 const CLUSTER_IP = '10.231.0.200';
@@ -41,7 +42,8 @@ const PODS: Pod[] = [
   { name: 'b', ip: '10.231.0.12', serviceAccount: 'web', ports: '{ http: 18080 }', app: ['http', 'web', '18080'] },
   { name: 'c', ip: '10.231.0.13', serviceAccount: 'db', ports: '{ tcp-echo: 19000 }', app: ['echo', '19000'] },
 ];
-const netns = (pod: Pod) => `${PREFIX}${pod.name}`;
+const netns = (pod: Pod) => netnsOf(PREFIX, pod.name);
+const NETWORK = { prefix: PREFIX, rootLink: ROOT_LINK, hostIp: HOST_IP, pods: PODS };
 const [A, B, C] = PODS as [Pod, Pod, Pod];
 
 const MESH = [
@@ -82,38 +84,8 @@ function unavailable(): string | undefined {
   return undefined;
 }
 
-/** A previous run's namespaces (and whatever still runs in them) and links. */
-function removeLeftovers(): void {
-  const names = run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(PREFIX));
-  for (const name of names) {
-    for (const pid of spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) spawnSync('kill', ['-9', pid]);
-    spawnSync('ip', ['netns', 'del', name]);
-  }
-  spawnSync('ip', ['link', 'del', ROOT_LINK]);
-}
-
-function buildNetwork(): void {
-  run('ip', ['netns', 'add', HUB]);
-  run('ip', ['-n', HUB, 'link', 'add', 'br0', 'type', 'bridge']);
-  run('ip', ['-n', HUB, 'link', 'set', 'br0', 'up']);
-  run('ip', ['link', 'add', ROOT_LINK, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', HUB]);
-  run('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', ROOT_LINK]);
-  run('ip', ['link', 'set', ROOT_LINK, 'up']);
-  run('ip', ['-n', HUB, 'link', 'set', 'uplink', 'master', 'br0', 'up']);
-  for (const pod of PODS) {
-    run('ip', ['netns', 'add', netns(pod)]);
-    run('ip', ['-n', netns(pod), 'link', 'set', 'lo', 'up']);
-    run('ip', ['-n', netns(pod), 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `veth-${pod.name}`, 'netns', HUB]);
-    run('ip', ['-n', netns(pod), 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0']);
-    run('ip', ['-n', netns(pod), 'link', 'set', 'eth0', 'up']);
-    run('ip', ['-n', HUB, 'link', 'set', `veth-${pod.name}`, 'master', 'br0', 'up']);
-  }
-}
-
-/** A process in a namespace as a given user (setpriv drops root after entering the namespace). */
-function spawnIn(ns: string, uid: number | undefined, args: string[]): ChildProcess {
-  const asUser = uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
-  return spawn('ip', ['netns', 'exec', ns, ...asUser, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnIn(ns: string, uid: number | undefined, command: string[]): ChildProcess {
+  return spawn('ip', inNetns(ns, uid, command), { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function outputOf(child: ChildProcess): { text: () => string; until: (pattern: RegExp, ms?: number) => Promise<void> } {
@@ -163,8 +135,8 @@ describeIfPossible('transparent capture in network namespaces', () => {
   }
 
   beforeAll(async () => {
-    removeLeftovers();
-    buildNetwork();
+    removeNetwork(PREFIX, ROOT_LINK);
+    buildNetwork(NETWORK);
     fs.chmodSync(dir, 0o755);
     fs.mkdirSync(path.join(dir, 'config'));
     fs.writeFileSync(path.join(dir, 'config', 'mesh.yaml'), MESH);
@@ -223,7 +195,7 @@ describeIfPossible('transparent capture in network namespaces', () => {
     await Promise.all(children.map(stopped));
     await cp?.stop();
     outside.close();
-    removeLeftovers();
+    removeNetwork(PREFIX, ROOT_LINK);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 
