@@ -5,7 +5,9 @@
 // and the injector points pods at the control plane's Service.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CertificateServiceClient } from '@trellis/identity';
@@ -135,13 +137,17 @@ describe('control plane in a cluster (stand-in API server, real process)', () =>
     expect(initContainers.map((c) => c.image)).toEqual(['registry.example/trellis/proxy:test', 'registry.example/trellis/proxy:test']);
   });
 
-  it('runs the injected proxy command as the kubelet would: it gets its identity from its token, and the probe holds the app back until it has config', async () => {
+  it('runs the injected proxy command as the kubelet would: it gets its identity from its token, the probe holds the app back until it has config, and it answers the app\'s rewritten probe', async () => {
+    // The app, at the "pod IP" 127.0.7.4; its readiness probe was on its own port before injection.
+    const app = http.createServer((request, response) => response.writeHead(request.url === '/ready' ? 200 : 404).end());
+    await new Promise<void>((resolve) => app.listen(0, '127.0.7.4', resolve));
+    const appContainer = { name: 'app', ports: [{ name: 'http', containerPort: (app.address() as AddressInfo).port }], readinessProbe: { httpGet: { path: '/ready', port: 'http' } } };
     // Pending, so not yet a workload in the mesh model: xDS is refused, as for a pod the control plane has not seen yet.
-    const created = api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reviews-2', namespace: 'shop', labels: { app: 'reviews' } }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }] }, status: { phase: 'Pending' } });
-    const answer = await admit({ metadata: { name: 'reviews-2', namespace: 'shop' }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }] } });
-    type Container = { name: string; args: string[]; startupProbe: { exec: { command: string[] } } };
-    const pod = applyJsonPatch({ metadata: { name: 'reviews-2', namespace: 'shop' }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'app' }] } }, JSON.parse(Buffer.from(answer.response.patch, 'base64').toString()) as []) as unknown as {
-      metadata: { annotations: Record<string, string> }; spec: { initContainers: Container[]; volumes: { projected?: { sources: { serviceAccountToken: { audience: string } }[] } }[] };
+    const created = api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reviews-2', namespace: 'shop', labels: { app: 'reviews' } }, spec: { serviceAccountName: 'reviews', containers: [appContainer] }, status: { phase: 'Pending' } });
+    const answer = await admit({ metadata: { name: 'reviews-2', namespace: 'shop' }, spec: { serviceAccountName: 'reviews', containers: [appContainer] } });
+    type Container = { name: string; args: string[]; startupProbe: { exec: { command: string[] } }; env: { name: string; value?: string }[] };
+    const pod = applyJsonPatch({ metadata: { name: 'reviews-2', namespace: 'shop' }, spec: { serviceAccountName: 'reviews', containers: [appContainer] } }, JSON.parse(Buffer.from(answer.response.patch, 'base64').toString()) as []) as unknown as {
+      metadata: { annotations: Record<string, string> }; spec: { initContainers: Container[]; containers: { readinessProbe: { httpGet: { path: string; port: number } } }[]; volumes: { projected?: { sources: { serviceAccountToken: { audience: string } }[] } }[] };
     };
     const proxy = pod.spec.initContainers.find((c) => c.name === 'trellis-proxy')!;
 
@@ -163,7 +169,9 @@ describe('control plane in a cluster (stand-in API server, real process)', () =>
     fs.writeFileSync(path.join(mounts, 'etc-trellis', 'bootstrap.json'), JSON.stringify({ ...bootstrap, rootCertFile: kubelet(bootstrap.rootCertFile) }));
 
     const proxyLog: Record<string, unknown>[] = [];
-    const sidecar = spawn(process.execPath, [CLI, ...proxy.args.map(kubelet)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its environment as the kubelet sets it, with the pod IP, and the health port on loopback in place of 0.0.0.0:15020.
+    const env = { ...process.env, ...Object.fromEntries(proxy.env.map((e) => [e.name, e.value ?? ''])), TRELLIS_APP_HOST: '127.0.7.4', TRELLIS_APP_HEALTH_ADDRESS: '127.0.7.4:0' };
+    const sidecar = spawn(process.execPath, [CLI, ...proxy.args.map(kubelet)], { stdio: ['ignore', 'ignore', 'pipe'], env });
     collectLog(sidecar, proxyLog);
     try {
       const certificate = await logged((e) => e['event'] === 'certificate', 20_000, proxyLog);
@@ -174,10 +182,19 @@ describe('control plane in a cluster (stand-in API server, real process)', () =>
       expect(probeArgs[1]).toBe(startupProbeScript(15000));
       const probe = () => new Promise<number | null>((resolve) => spawn(process.execPath, [probeArgs[0], startupProbeScript(ADMIN_PORT)], { stdio: 'ignore' }).on('exit', resolve));
       expect(await probe()).toBe(1);
+
+      // The kubelet's readiness probe, rewritten to the health port, answered by the proxy from the app.
+      const health = await logged((e) => e['event'] === 'app health', 20_000, proxyLog);
+      const { path: probePath, port: probePort } = pod.spec.containers[0].readinessProbe.httpGet;
+      expect(probePort).toBe(15020);
+      expect((await fetch(`http://${health['address'] as string}${probePath}`)).status).toBe(200);
+      await new Promise((resolve) => app.close(resolve));
+      expect((await fetch(`http://${health['address'] as string}${probePath}`)).status).toBe(503);
     } finally {
       const exited = new Promise((resolve) => sidecar.once('exit', resolve));
       sidecar.kill('SIGTERM');
       await exited;
+      if (app.listening) app.close();
     }
   });
 });

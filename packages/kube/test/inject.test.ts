@@ -16,7 +16,7 @@ const IN_MESH = { 'trellis-injection': 'enabled' };
 
 interface Container {
   name: string; restartPolicy?: string; args?: string[]; securityContext?: Record<string, unknown>; volumeMounts?: { name: string; mountPath: string }[];
-  ports?: { name?: string; containerPort: number }[]; env?: { name: string; value?: string }[];
+  ports?: { name?: string; containerPort: number }[]; env?: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[];
   startupProbe?: Record<string, unknown>; livenessProbe?: Record<string, unknown>; readinessProbe?: Record<string, unknown>;
 }
 interface Pod {
@@ -149,7 +149,9 @@ describe('kubelet probes moved to the proxy\'s health port', () => {
       '/app-health/web/readyz': { tcpSocket: { port: 8080 }, timeoutSeconds: 1 },
       '/app-health/rpc/livez': { grpc: { port: 9000, service: '' }, timeoutSeconds: 1 },
     });
-    expect(pod.spec.initContainers![1].env).toContainEqual({ name: 'TRELLIS_APP_HEALTH_PORT', value: '15020' });
+    expect(pod.spec.initContainers![1].env).toContainEqual({ name: 'TRELLIS_APP_HEALTH_ADDRESS', value: '0.0.0.0:15020' });
+    // Probed at the pod IP, where the kubelet probed.
+    expect(pod.spec.initContainers![1].env).toContainEqual({ name: 'TRELLIS_APP_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   });
 
   it('is idempotent: probes already on the health port are left alone, so a copied injected spec is not rewritten twice', () => {
@@ -183,11 +185,13 @@ describe('kubelet probes moved to the proxy\'s health port', () => {
     });
     await new Promise<void>((resolve) => app.listen(0, '127.0.7.2', resolve));
     const { pod } = admit(appPod({}, { containers: [web((app.address() as AddressInfo).port)] }));
-    const env = Object.fromEntries(pod.spec.initContainers![1].env!.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    // The kubelet resolves the downward-API variables: this "pod" has IP 127.0.7.2.
+    const podIp = (fieldPath: string) => (fieldPath === 'status.podIP' ? '127.0.7.2' : 'other');
+    const env = Object.fromEntries(pod.spec.initContainers![1].env!.map((e) => [e.name, e.value ?? podIp(e.valueFrom!.fieldRef.fieldPath)]));
     const options = appHealthFromEnvironment(env)!;
-    expect(options.address).toBe('0.0.0.0:15020');
+    expect(options).toMatchObject({ address: '0.0.0.0:15020', appHost: '127.0.7.2' });
     // On this shared machine: the same probes on an ephemeral loopback port.
-    const health = new AppHealthServer({ ...options, address: '127.0.7.2:0', appHost: '127.0.7.2' });
+    const health = new AppHealthServer({ ...options, address: '127.0.7.2:0' });
     const base = `http://${await health.start()}`;
     const kubelet = async (probe: 'livenessProbe' | 'readinessProbe') => (await fetch(base + (pod.spec.containers[0][probe]!.httpGet as { path: string }).path)).status;
     try {

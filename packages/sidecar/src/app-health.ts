@@ -12,7 +12,9 @@ import * as net from 'node:net';
 export const APP_HEALTH_PATH_PREFIX = '/app-health/';
 /** Where the injector hands the original probes (JSON of AppProbers) and the port to serve them on. */
 export const APP_PROBERS_ENV = 'TRELLIS_APP_PROBERS';
-export const APP_HEALTH_PORT_ENV = 'TRELLIS_APP_HEALTH_PORT';
+export const APP_HEALTH_ADDRESS_ENV = 'TRELLIS_APP_HEALTH_ADDRESS';
+/** The pod IP: the kubelet probed it, and an app may listen on it only. */
+export const APP_HOST_ENV = 'TRELLIS_APP_HOST';
 
 export type AppProbe =
   | { httpGet: { path: string; port: number; scheme: 'HTTP' | 'HTTPS'; httpHeaders: { name: string; value: string }[] }; timeoutSeconds: number }
@@ -26,7 +28,7 @@ export interface AppHealthOptions {
   probers: AppProbers;
   /** Where the kubelet reaches it: in a pod 0.0.0.0:15020 (excluded from inbound capture); port 0 picks a free one. */
   address: string;
-  /** Where the app listens, as seen from inside the pod. Default 127.0.0.1. */
+  /** Where the app is probed: in a pod its IP, as the kubelet did (our UID's traffic is not captured). Default 127.0.0.1. */
   appHost?: string;
 }
 
@@ -80,9 +82,12 @@ export function parseAppProbers(json: string, source = APP_PROBERS_ENV): AppProb
 export function appHealthFromEnvironment(env: NodeJS.ProcessEnv = process.env): AppHealthOptions | undefined {
   const json = env[APP_PROBERS_ENV];
   if (!json) return undefined;
-  const port = Number(env[APP_HEALTH_PORT_ENV] ?? '');
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${APP_HEALTH_PORT_ENV}: "${env[APP_HEALTH_PORT_ENV] ?? ''}" is not a port number`);
-  return { probers: parseAppProbers(json), address: `0.0.0.0:${port}` };
+  const address = env[APP_HEALTH_ADDRESS_ENV] ?? '';
+  const colon = address.lastIndexOf(':');
+  const port = address.slice(colon + 1);
+  if (colon < 1 || !/^\d+$/.test(port) || Number(port) > 65535) throw new Error(`${APP_HEALTH_ADDRESS_ENV}: "${address}" is not a host:port`);
+  const appHost = env[APP_HOST_ENV];
+  return { probers: parseAppProbers(json), address, ...(appHost ? { appHost } : {}) };
 }
 
 export type ProbeResult = { healthy: true; detail: string } | { healthy: false; detail: string };
@@ -147,7 +152,8 @@ function httpProbe(get: Extract<AppProbe, { httpGet: unknown }>['httpGet'], host
     for (const { name, value } of get.httpHeaders) headers[name.toLowerCase()] = value;
     // The kubelet does not verify the app's certificate either.
     const client = get.scheme === 'HTTPS' ? https : http;
-    const request = client.get({ host, port: get.port, path: get.path, headers, rejectUnauthorized: false, timeout: timeoutMs }, (response) => {
+    // A fresh connection per probe, as the kubelet's: a pooled one could outlive the app's listener.
+    const request = client.get({ host, port: get.port, path: get.path, headers, rejectUnauthorized: false, timeout: timeoutMs, agent: false }, (response) => {
       response.resume();
       const status = response.statusCode ?? 0;
       resolve(status >= 200 && status < 400 ? { healthy: true, detail: `HTTP ${status}` } : { healthy: false, detail: `HTTP ${status}` });

@@ -114,8 +114,9 @@ describe('the probes handed over by the injector', () => {
 
   test('read from the environment only when the injector set it', () => {
     expect(appHealthFromEnvironment({})).toBeUndefined();
-    const options = appHealthFromEnvironment({ TRELLIS_APP_PROBERS: '{"/app-health/a/livez": {"tcpSocket": {"port": 8080}}}', TRELLIS_APP_HEALTH_PORT: '15020' });
-    expect(options).toEqual({ address: '0.0.0.0:15020', probers: { '/app-health/a/livez': { tcpSocket: { port: 8080 }, timeoutSeconds: 1 } } });
-    expect(() => appHealthFromEnvironment({ TRELLIS_APP_PROBERS: '{}' })).toThrow('TRELLIS_APP_HEALTH_PORT: "" is not a port number');
+    const options = appHealthFromEnvironment({ TRELLIS_APP_PROBERS: '{"/app-health/a/livez": {"tcpSocket": {"port": 8080}}}', TRELLIS_APP_HEALTH_ADDRESS: '0.0.0.0:15020', TRELLIS_APP_HOST: '10.0.0.7' });
+    expect(options).toEqual({ address: '0.0.0.0:15020', appHost: '10.0.0.7', probers: { '/app-health/a/livez': { tcpSocket: { port: 8080 }, timeoutSeconds: 1 } } });
+    expect(() => appHealthFromEnvironment({ TRELLIS_APP_PROBERS: '{}' })).toThrow('TRELLIS_APP_HEALTH_ADDRESS: "" is not a host:port');
+    expect(() => appHealthFromEnvironment({ TRELLIS_APP_PROBERS: '{}', TRELLIS_APP_HEALTH_ADDRESS: '15020' })).toThrow('is not a host:port');
   });
 });

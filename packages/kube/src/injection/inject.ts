@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { CAPTURED_OUTBOUND_PORT, INJECTION_LABEL, meshMembership } from '../source/pod-workloads';
-import { APP_HEALTH_PORT, APP_HEALTH_PORT_ENV, APP_PROBERS_ENV, probeRewriteOptedOut, rewriteProbes, type ProbedContainer, type ProbeRewrite } from './probe-rewrite';
+import { APP_HEALTH_ADDRESS_ENV, APP_HEALTH_PORT, APP_HOST_ENV, APP_PROBERS_ENV, probeRewriteOptedOut, rewriteProbes, type ProbedContainer, type ProbeRewrite } from './probe-rewrite';
 
 /** Records what was injected; its presence makes re-injection (reinvocation, a re-applied pod) a no-op. */
 export const STATUS_ANNOTATION = 'sidecar.trellis.dev/status';
@@ -135,7 +135,7 @@ export function startupProbeScript(adminPort: number): string {
 
 function proxyContainer(settings: InjectionSettings, appProbers: ProbeRewrite['probers']) {
   const appHealthEnv = Object.keys(appProbers).length
-    ? [{ name: APP_PROBERS_ENV, value: JSON.stringify(appProbers) }, { name: APP_HEALTH_PORT_ENV, value: String(APP_HEALTH_PORT) }]
+    ? [{ name: APP_PROBERS_ENV, value: JSON.stringify(appProbers) }, { name: APP_HEALTH_ADDRESS_ENV, value: `0.0.0.0:${APP_HEALTH_PORT}` }, fieldEnv(APP_HOST_ENV, 'status.podIP')]
     : [];
   return {
     name: PROXY_CONTAINER,

@@ -5,12 +5,15 @@
  * capture), where the proxy runs the original probe against the app on localhost.
  *
  * The contract with the proxy (`@trellis/sidecar` app-health): the path prefix, and the
- * originals as JSON in TRELLIS_APP_PROBERS, keyed by path, ports resolved to numbers.
+ * originals as JSON in TRELLIS_APP_PROBERS, keyed by path, ports resolved to numbers;
+ * where to serve them and the pod IP to probe in the two variables below.
  */
 export const APP_HEALTH_PORT = 15020;
 export const APP_HEALTH_PATH_PREFIX = '/app-health/';
 export const APP_PROBERS_ENV = 'TRELLIS_APP_PROBERS';
-export const APP_HEALTH_PORT_ENV = 'TRELLIS_APP_HEALTH_PORT';
+export const APP_HEALTH_ADDRESS_ENV = 'TRELLIS_APP_HEALTH_ADDRESS';
+/** The pod IP, which the probes go to as the kubelet's did (an app may listen on it only). */
+export const APP_HOST_ENV = 'TRELLIS_APP_HOST';
 /** `"false"` keeps a pod's probes as they are (ours, and Istio's for pods moving over). */
 export const REWRITE_PROBES_ANNOTATIONS = ['sidecar.trellis.dev/rewriteAppHTTPProbers', 'sidecar.istio.io/rewriteAppHTTPProbers'];
 
