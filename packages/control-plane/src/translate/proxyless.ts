@@ -2,7 +2,7 @@ import { effectiveMtlsMode, toEnvoyHttpRbac } from '@trellis/policy';
 import { Snapshot, TypeUrl, type Resource } from '@trellis/xds';
 import { inEgressScope, serviceHostname, workloadsOf, type MeshModel, type Service, type ServicePort, type Workload } from '../model/mesh';
 import { ADS, EnvoyType, socketAddress } from './envoy';
-import type { ResourceMemo } from './memo';
+import { ResourceMemo } from './memo';
 import { inboundListenerName, nodeIdOf, outboundClusterName, spiffeId } from './names';
 import { inboundPorts, isHttp, outboundEndpoints, type MeshSettings, type Readiness } from './sidecar';
 
@@ -160,7 +160,7 @@ function serverResources(model: MeshModel, workload: Workload, settings: MeshSet
 
 /** Everything one proxyless gRPC workload needs, as one consistent snapshot. */
 export function proxylessSnapshot(
-  model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo, previous?: Snapshot,
+  model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness = () => true, memo = new ResourceMemo(), previous?: Snapshot,
 ): Snapshot {
   const client = clientResources(model, workload, settings, ready, memo);
   return Snapshot.create({
