@@ -1,7 +1,7 @@
 // Unchanged heads are forwarded as copied wire bytes; these tests hold that path to
 // exactly what re-encoding every header would send.
 import { findHeadEnd, parseRequestHead, parseResponseHead, serializeRequestHead, serializeResponseHead } from '../src/http/h1-codec';
-import { Headers } from '../src/http/headers';
+import { Headers, HOP_BY_HOP } from '../src/http/headers';
 
 function request(text: string): ReturnType<typeof parseRequestHead> {
   const buf = Buffer.from(text, 'latin1');
@@ -51,6 +51,13 @@ describe('HTTP/1 heads forwarded from wire bytes', () => {
     expect(again.framing).toEqual(req.framing);
     expect(again.headers.get('x-request-id')).toBe('id-1');
     expect(again.headers.has('connection') || again.headers.has('te') || again.headers.has('keep-alive')).toBe(false);
+  });
+
+  it('every HOP_BY_HOP name is dropped from the copied lines', () => {
+    const lines = [...HOP_BY_HOP].filter((n) => n !== 'transfer-encoding').map((n) => `${n.toUpperCase()}: x\r\n`).join('');
+    const req = request(`GET / HTTP/1.1\r\nHost: a\r\n${lines}X-Kept: 1\r\n\r\n`);
+    const out = serializeRequestHead(req.method, req.target, req.headers, req.framing, req.minorVersion).toString('latin1');
+    expect(out).toBe('GET / HTTP/1.1\r\nHost: a\r\nX-Kept: 1\r\n\r\n');
   });
 
   it('deleting a parsed header falls back to re-encoding, so the deleted line is gone', () => {

