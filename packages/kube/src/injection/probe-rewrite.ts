@@ -54,7 +54,7 @@ export const probeRewriteOptedOut = (annotations: Record<string, string>) => REW
  * pointing at the health port (so rewriting twice changes nothing). Throws, naming the
  * container and field, for a named port the container does not declare.
  */
-export function rewriteProbes(containers: readonly ProbedContainer[], healthPort = APP_HEALTH_PORT): ProbeRewrite {
+export function rewriteProbes(containers: readonly ProbedContainer[]): ProbeRewrite {
   const rewrite: ProbeRewrite = { replaced: [], probers: {} };
   containers.forEach((container, index) => {
     for (const [field, kind] of Object.entries(PROBE_KINDS) as [keyof typeof PROBE_KINDS, string][]) {
@@ -62,10 +62,10 @@ export function rewriteProbes(containers: readonly ProbedContainer[], healthPort
       if (!probe) continue;
       const where = `container ${container.name} ${field}`;
       const original = originalProbe(probe, container, where);
-      if (!original || (probe.httpGet?.port === healthPort && probe.httpGet.path?.startsWith(APP_HEALTH_PATH_PREFIX))) continue;
+      if (!original || (probe.httpGet?.port === APP_HEALTH_PORT && probe.httpGet.path?.startsWith(APP_HEALTH_PATH_PREFIX))) continue;
       const path = `${APP_HEALTH_PATH_PREFIX}${container.name}/${kind}`;
       const { httpGet: _http, tcpSocket: _tcp, grpc: _grpc, ...timing } = probe;
-      rewrite.replaced.push({ path: `/spec/containers/${index}/${field}`, probe: { ...timing, httpGet: { path, port: healthPort, scheme: 'HTTP' } } });
+      rewrite.replaced.push({ path: `/spec/containers/${index}/${field}`, probe: { ...timing, httpGet: { path, port: APP_HEALTH_PORT, scheme: 'HTTP' } } });
       rewrite.probers[path] = { ...original, timeoutSeconds: probe.timeoutSeconds ?? 1 };
     }
   });
