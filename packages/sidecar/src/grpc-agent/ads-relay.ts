@@ -4,6 +4,9 @@ import type { IssuedCredentials } from '@trellis/identity';
 import { joinPem, spiffeServerIdentityCheck } from '@trellis/pki';
 
 export interface AdsRelayOptions {
+  /** Loopback address to listen on (default 127.0.0.1) and port (default any free one). */
+  host?: string;
+  port?: number;
   /** The control plane's xDS endpoint, host:port. */
   xdsAddress: string;
   controlPlaneId: string;
@@ -23,14 +26,18 @@ export class AdsRelay {
   private readonly server = net.createServer((downstream) => this.relay(downstream));
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly options: AdsRelayOptions) {}
+  private readonly host: string;
 
-  /** Listens on a loopback address only: the relay lends the workload's identity to whoever connects. */
-  listen(host = '127.0.0.1', port = 0): Promise<string> {
-    if (!net.isIP(host) || !(host.startsWith('127.') || host === '::1')) throw new Error(`ADS relay: "${host}" is not a loopback address`);
+  constructor(private readonly options: AdsRelayOptions) {
+    this.host = options.host ?? '127.0.0.1';
+    // Loopback only: the relay lends the workload's identity to whoever connects.
+    if (!net.isIP(this.host) || !(this.host.startsWith('127.') || this.host === '::1')) throw new Error(`ADS relay: "${this.host}" is not a loopback address`);
+  }
+
+  listen(): Promise<string> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve(`${host}:${(this.server.address() as net.AddressInfo).port}`));
+      this.server.listen(this.options.port ?? 0, this.host, () => resolve(`${this.host}:${(this.server.address() as net.AddressInfo).port}`));
     });
   }
 

@@ -41,7 +41,10 @@ export class GrpcAgent {
     this.certificates = certificatePaths(options.dir);
     this.bootstrapFile = path.join(options.dir, 'grpc-bootstrap.json');
     this.rotator = workloadCertificateRotator(options);
-    this.relay = new AdsRelay({ xdsAddress: options.xdsAddress, controlPlaneId: options.controlPlaneId, credentials: () => this.rotator.current()!, log: this.log });
+    this.relay = new AdsRelay({
+      ...(options.relayHost === undefined ? {} : { host: options.relayHost }), ...(options.relayPort === undefined ? {} : { port: options.relayPort }),
+      xdsAddress: options.xdsAddress, controlPlaneId: options.controlPlaneId, credentials: () => this.rotator.current()!, log: this.log,
+    });
   }
 
   async start(): Promise<void> {
@@ -51,7 +54,7 @@ export class GrpcAgent {
       this.log('certificate', { spiffeId: c.spiffeId, notAfter: c.notAfter.toISOString() });
     });
     await this.rotator.start();
-    this.relayAddress = await this.relay.listen(this.options.relayHost, this.options.relayPort);
+    this.relayAddress = await this.relay.listen();
     const bootstrap = grpcBootstrap({
       relayAddress: this.relayAddress,
       nodeId: this.options.nodeId,
