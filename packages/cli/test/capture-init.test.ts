@@ -24,6 +24,9 @@ test('a bad value is a usage error naming the option', () => {
   const cidr = run('--dry-run', '--exclude-outbound-cidrs', '10.0.0.0/33');
   expect(cidr.status).toBe(2);
   expect(cidr.stderr).toContain('--exclude-outbound-cidrs: "10.0.0.0/33" is not an address or CIDR');
+  // An empty prefix is not /0 (which would exclude everything).
+  expect(run('--dry-run', '--exclude-outbound-cidrs', '10.0.0.0/').stderr).toContain('"10.0.0.0/" is not an address or CIDR');
+  expect(run('--dry-run', '--exclude-outbound-cidrs', '10.0.0.0/8/9').stderr).toContain('"10.0.0.0/8/9" is not an address or CIDR');
   const port = run('--dry-run', '--exclude-inbound-ports', '22,http');
   expect(port.status).toBe(2);
   expect(port.stderr).toContain('--exclude-inbound-ports: "http" is not a port number');

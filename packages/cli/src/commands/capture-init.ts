@@ -25,10 +25,10 @@ function ports(flag: string, value: string | undefined): number[] {
 
 function cidrs(flag: string, value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const [address = '', prefix] = s.split('/');
+    const [address = '', prefix, ...extra] = s.split('/');
     const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
-    const length = prefix === undefined ? bits : Number(prefix);
-    if (bits === 0 || !Number.isInteger(length) || length < 0 || length > bits) throw new OptionValueError(`${flag}: "${s}" is not an address or CIDR`);
+    const length = prefix === undefined ? bits : /^\d+$/.test(prefix) ? Number(prefix) : NaN;
+    if (bits === 0 || extra.length > 0 || !(length <= bits)) throw new OptionValueError(`${flag}: "${s}" is not an address or CIDR`);
     return `${address}/${length}`;
   });
 }
