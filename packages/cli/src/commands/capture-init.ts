@@ -17,8 +17,8 @@ class OptionValueError extends Error {
 
 function ports(flag: string, value: string | undefined): number[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const port = Number(s);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new OptionValueError(`${flag}: "${s}" is not a port number`);
+    const port = /^\d+$/.test(s) ? Number(s) : NaN;
+    if (!(port >= 1 && port <= 65535)) throw new OptionValueError(`${flag}: "${s}" is not a port number`);
     return port;
   });
 }
