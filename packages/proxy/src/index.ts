@@ -5,3 +5,4 @@ export { Proxy, ProxyOptions } from './proxy';
 export { FilterEnvironment, FilterRegistry, HttpFilter, HttpFilterFactory, HttpFilterContext, HttpResponseContext, FilterResult, LocalReply, PeerInfo } from './http/filter';
 export { Headers } from './http/headers';
 export { RESPONSE_FLAGS_HEADER } from './http/local-reply';
+export { ConnectionDecision, ConnectionInfo, NetworkFilter, NetworkFilterFactory, NetworkFilterRegistry } from './network-filter';

@@ -2,7 +2,9 @@
 // (terminate mTLS) → HTTP/1.1, HTTP/2 or opaque TCP. Inbound and outbound listeners are
 // the same machinery with different config, as in Envoy. A config change swaps the
 // filter chains for new connections; open HTTP connections keep their TLS session and
-// codec but run the new HTTP filters (RBAC, WAF) from their next request on.
+// codec but run the new HTTP filters (RBAC, WAF) from their next request on. Network
+// filters (network RBAC) judge a connection once, when it starts: open TCP connections
+// keep going under the config they were admitted by, as in Envoy and Istio.
 // A listener with useOriginalDst takes connections iptables redirected to it and treats
 // each as addressed to where it was going (SO_ORIGINAL_DST): chain match, RBAC, WAF.
 import * as net from 'node:net';
@@ -16,6 +18,7 @@ import { Http2Downstream } from './http/h2-server';
 import { DownstreamInfo } from './http/request';
 import { detect, Detected } from './inbound/detect';
 import { TlsTerminator } from './inbound/terminate-tls';
+import { NetworkFilters } from './network-filter';
 import { Runtime } from './runtime';
 import { proxyTcp } from './tcp/tcp-proxy';
 
@@ -25,9 +28,11 @@ class ChainRuntime {
   readonly http: { chain: HttpChain; h2: Http2Downstream } | undefined;
   readonly tls: TlsTerminator | undefined;
   readonly compiled: CompiledMatch;
+  private readonly networkFilters: NetworkFilters;
 
   constructor(private readonly owner: ListenerRuntime, readonly config: FilterChain, rt: Runtime, previous?: ChainRuntime) {
     this.compiled = new CompiledMatch(config.match);
+    this.networkFilters = rt.networkFilters.build(config.networkFilters);
     if (config.network.kind === 'http') {
       if (previous?.http) {
         // Same chain, new config: reconfigure the shared HttpChain that open connections hold.
@@ -51,8 +56,10 @@ class ChainRuntime {
       local: this.owner.destinationOf(socket),
       sni: overTls ? ((socket as tls.TLSSocket).servername || undefined) : detected?.sni,
     };
+    const records = this.networkFilters.admit(this.owner.rt, socket, { listenerName: this.owner.name, ...info });
+    if (!records) return;
     const network = this.config.network;
-    if (network.kind === 'tcp') return proxyTcp(this.owner.rt, network, this.owner.name, socket, spiffeId);
+    if (network.kind === 'tcp') return proxyTcp(this.owner.rt, network, this.owner.name, socket, spiffeId, records);
     const http = this.http as { chain: HttpChain; h2: Http2Downstream };
     const h2 = overTls ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : detected?.applicationProtocols[0] === 'h2c';
     if (network.codec === 'http2' || (network.codec === 'auto' && h2)) return http.h2.accept(socket, info);

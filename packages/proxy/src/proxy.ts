@@ -10,6 +10,7 @@ import { AccessLog } from './admin/access-log';
 import { createAdminServer } from './admin/admin-server';
 import { FilterRegistry, HttpFilterFactory } from './http/filter';
 import { ListenerRuntime } from './listener';
+import { NetworkFilterFactory, NetworkFilterRegistry } from './network-filter';
 import { Runtime } from './runtime';
 import { certificateExpiries } from './tls/contexts';
 
@@ -24,6 +25,7 @@ export class Proxy {
   readonly store = new ConfigStore();
   readonly stats = new Stats();
   readonly filters = new FilterRegistry({ stats: this.stats });
+  readonly networkFilters = new NetworkFilterRegistry({ stats: this.stats });
   private readonly rt: Runtime;
   private readonly listeners = new Map<string, ListenerRuntime>();
   private admin: http.Server | undefined;
@@ -32,7 +34,7 @@ export class Proxy {
 
   constructor(private readonly options: ProxyOptions = {}) {
     const log = new AccessLog(options.accessLog === undefined ? process.stdout : options.accessLog);
-    this.rt = new Runtime(this.store, this.stats, log, this.filters);
+    this.rt = new Runtime(this.store, this.stats, log, this.filters, this.networkFilters);
     this.stats.gauge('downstream_connections_active', () =>
       [...this.listeners.values()].map((l) => ({ labels: { listener: l.name }, value: l.connections })),
     );
@@ -52,6 +54,11 @@ export class Proxy {
     this.filters.register(name, factory, typeUrl);
   }
 
+  /** Register a network filter factory (network RBAC, ...) before applying config that uses it. */
+  registerNetworkFilter(name: string, factory: NetworkFilterFactory, typeUrl?: string): void {
+    this.networkFilters.register(name, factory, typeUrl);
+  }
+
   /** Validate and install a snapshot; throws with a clear message and keeps the old config on error. */
   async applyConfig(input: Snapshot | unknown): Promise<ConfigView> {
     const view = this.store.apply(input, (next) => this.preflight(next));
@@ -67,6 +74,7 @@ export class Proxy {
         const where = `listeners(${l.name}).filterChains(${fc.name})`;
         try {
           if (fc.tls) contexts.get(fc.tls.certificateSecret, fc.tls.validationSecret);
+          this.networkFilters.build(fc.networkFilters);
           if (fc.network.kind === 'http') this.filters.build(fc.network.httpFilters);
         } catch (e) {
           throw new Error(`${where}: ${(e as Error).message}`);

@@ -1,11 +1,12 @@
 // What every listener and request shares: the config store, cluster runtime, TLS
-// contexts for the current view, stats, access log and the HTTP filter registry.
+// contexts for the current view, stats, access log and the HTTP and network filter registries.
 import { ConfigStore, ConfigView } from './config/store';
 import { ClusterManager } from './outbound/cluster-manager';
 import { SecureContexts } from './tls/contexts';
 import { Stats } from './admin/stats';
 import { AccessLog } from './admin/access-log';
 import { FilterRegistry } from './http/filter';
+import { NetworkFilterRegistry } from './network-filter';
 
 export class Runtime {
   readonly clusters: ClusterManager;
@@ -17,6 +18,7 @@ export class Runtime {
     readonly stats: Stats,
     readonly accessLog: AccessLog,
     readonly filters: FilterRegistry,
+    readonly networkFilters: NetworkFilterRegistry,
   ) {
     this.clusters = new ClusterManager(stats);
     this.contextsView = store.current;

@@ -59,7 +59,17 @@ export interface FilterChain {
   name: string;
   match: FilterChainMatch;
   tls?: DownstreamTls;
+  /** Run once per connection ahead of `network`, e.g. network RBAC; empty when none. */
+  networkFilters: NetworkFilterConfig[];
+  /** The terminal network filter. */
   network: HttpConnectionManager | TcpProxy;
+}
+
+export interface NetworkFilterConfig {
+  name: string;
+  /** Decoded by the factory registered under `name` (or the type URL in `typeUrl`). */
+  typedConfig?: unknown;
+  typeUrl?: string;
 }
 
 export interface HttpFilterConfig {

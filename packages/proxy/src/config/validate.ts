@@ -5,7 +5,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import {
   CidrRange, CircuitBreakers, Cluster, ClusterLoadAssignment, CodecType, DEFAULT_CIRCUIT_BREAKERS, DirectResponse,
   DownstreamTls, Endpoint, FilterChain, FilterChainMatch, HashPolicy, HeaderMatcher, HealthCheck, HealthStatus,
-  HttpConnectionManager, HttpFilterConfig, LbPolicy, Listener, OutlierDetection, RetryOn, RetryPolicy, Route,
+  HttpConnectionManager, HttpFilterConfig, LbPolicy, Listener, NetworkFilterConfig, OutlierDetection, RetryOn, RetryPolicy, Route,
   RouteAction, RouteConfiguration, RouteMatch, Secret, Snapshot, TcpProxy, TransportProtocol, UpstreamTls, VirtualHost, WeightedCluster,
 } from './model';
 
@@ -146,7 +146,8 @@ function downstreamTls(f: Fields): DownstreamTls {
   };
 }
 
-function httpFilter(v: unknown, path: string): HttpFilterConfig {
+/** An HTTP or network filter: a name and the typed config its registered factory decodes. */
+function typedFilter(v: unknown, path: string): HttpFilterConfig & NetworkFilterConfig {
   const f = named(v, path);
   return { name: f.str('name'), typedConfig: f.raw('typedConfig'), typeUrl: f.optStr('typeUrl') };
 }
@@ -157,7 +158,7 @@ function httpConnectionManager(f: Fields): HttpConnectionManager {
     statPrefix: f.optStr('statPrefix') ?? 'http',
     routeConfigName: f.optStr('routeConfigName'),
     routeConfig: f.has('routeConfig') ? routeConfiguration(f.raw('routeConfig'), f.at('routeConfig')) : undefined,
-    httpFilters: f.list('httpFilters', httpFilter),
+    httpFilters: f.list('httpFilters', typedFilter),
     codec: f.oneOf<CodecType>('codec', ['auto', 'http1', 'http2'], 'auto'),
     requestHeadersTimeoutMs: f.int('requestHeadersTimeoutMs', 1, MAX_MS, 10_000),
     idleTimeoutMs: f.int('idleTimeoutMs', 1, MAX_MS, 60_000),
@@ -208,6 +209,7 @@ function filterChain(v: unknown, path: string): FilterChain {
     name: f.str('name'),
     match: f.has('match') ? filterChainMatch(f.obj('match')) : {},
     tls: f.has('tls') ? downstreamTls(f.obj('tls')) : undefined,
+    networkFilters: f.list('networkFilters', typedFilter),
     network: kind === 'http' ? httpConnectionManager(net) : tcpProxy(net),
   };
 }

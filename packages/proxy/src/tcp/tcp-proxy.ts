@@ -1,12 +1,15 @@
 // Opaque TCP proxying (Envoy's tcp_proxy): connect to a cluster host (over mTLS when the
 // cluster says so) and copy bytes both ways. Half-close is preserved: when one side
-// finishes sending, the other side's write half is ended and reading continues.
+// finishes sending, the other side's write half is ended and reading continues. The
+// connection's access log line carries what its network filters recorded (the RBAC decision).
 import * as net from 'node:net';
 import { TcpProxy } from '../config/model';
 import { pickWeighted } from '../http/route-match';
 import { Runtime } from '../runtime';
 
-export function proxyTcp(rt: Runtime, config: TcpProxy, listenerName: string, downstream: net.Socket, peerId: string | undefined): void {
+export function proxyTcp(
+  rt: Runtime, config: TcpProxy, listenerName: string, downstream: net.Socket, peerId: string | undefined, filterRecords: Record<string, unknown>,
+): void {
   const clusterName = config.cluster ?? pickWeighted(config.weightedClusters ?? []);
   const cluster = rt.clusters.get(clusterName);
   const labels = { listener: listenerName, cluster: clusterName };
@@ -54,7 +57,7 @@ export function proxyTcp(rt: Runtime, config: TcpProxy, listenerName: string, do
         rt.accessLog.write({
           time: new Date(started).toISOString(), listener: listenerName, protocol: 'tcp', method: '-', authority: '-', path: '-',
           status: 0, durationMs: Date.now() - started, upstreamCluster: clusterName, upstreamHost: host.key, peerIdentity: peerId,
-          responseFlags: '-', requestId: '-', bytesSent: bytesOut,
+          responseFlags: '-', requestId: '-', bytesSent: bytesOut, ...(Object.keys(filterRecords).length > 0 ? { filters: filterRecords } : {}),
         });
       }
     };

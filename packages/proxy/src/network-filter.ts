@@ -1,0 +1,95 @@
+// Network filters ahead of a chain's terminal filter (tcp_proxy or the HTTP connection
+// manager), as Envoy's network filter chain. Each runs once per connection, after the TLS
+// handshake, and may close it (network RBAC). Factories are registered by name or type URL
+// like HTTP filters, so the data path never knows RBAC.
+import type * as net from 'node:net';
+import { NetworkFilterConfig } from './config/model';
+import type { FilterEnvironment, PeerInfo } from './http/filter';
+import type { Runtime } from './runtime';
+
+/** What the proxy knows about a new downstream connection once its handshake is done. */
+export interface ConnectionInfo {
+  readonly listenerName: string;
+  /** Source address and port, and the SPIFFE ID of a verified client certificate. */
+  readonly peer: PeerInfo;
+  /** Where the client was going: the original destination for a redirected connection. */
+  readonly local: { address: string; port: number };
+  readonly sni?: string;
+}
+
+export interface ConnectionDecision {
+  /** False closes the connection before anything is sent upstream. */
+  allowed: boolean;
+  /** Why, for the access log line of a closed connection (e.g. the deciding policy). */
+  reason?: string;
+  /** What the filter leaves for the connection's access log line, under its name. */
+  record?: unknown;
+}
+
+export interface NetworkFilter {
+  onNewConnection(connection: ConnectionInfo): ConnectionDecision;
+}
+
+export interface NetworkFilterFactory {
+  /** Decode and validate `typedConfig` once per config; throw with a clear message on bad config. */
+  create(typedConfig: unknown, env?: FilterEnvironment): NetworkFilter;
+}
+
+interface NamedFilter {
+  name: string;
+  filter: NetworkFilter;
+}
+
+export class NetworkFilterRegistry {
+  private readonly factories = new Map<string, NetworkFilterFactory>();
+
+  constructor(private readonly env?: FilterEnvironment) {}
+
+  /** Register under the filter name and, optionally, its typed_config type URL. */
+  register(name: string, factory: NetworkFilterFactory, typeUrl?: string): void {
+    this.factories.set(name, factory);
+    if (typeUrl) this.factories.set(typeUrl, factory);
+  }
+
+  build(configs: readonly NetworkFilterConfig[]): NetworkFilters {
+    return new NetworkFilters(configs.map((c) => {
+      const factory = (c.typeUrl && this.factories.get(c.typeUrl)) || this.factories.get(c.name);
+      if (!factory) throw new Error(`network filter ${JSON.stringify(c.name)}: no factory registered for this name or type URL`);
+      try {
+        return { name: c.name, filter: factory.create(c.typedConfig, this.env) };
+      } catch (e) {
+        throw new Error(`network filter ${JSON.stringify(c.name)}: ${(e as Error).message}`);
+      }
+    }));
+  }
+}
+
+/** One chain's network filters, built once per config: new connections run the config in force when they arrive. */
+export class NetworkFilters {
+  constructor(private readonly filters: readonly NamedFilter[]) {}
+
+  /**
+   * Run the filters in order; the first that refuses closes the connection (later ones do not
+   * run, as in Envoy) and the connection gets its access log line here. Returns the filters'
+   * records for the line the terminal filter writes, or undefined when the connection is closed.
+   */
+  admit(rt: Runtime, socket: net.Socket, connection: ConnectionInfo): Record<string, unknown> | undefined {
+    const records: Record<string, unknown> = {};
+    for (const { name, filter } of this.filters) {
+      const decision = filter.onNewConnection(connection);
+      if (decision.record !== undefined) records[name] = decision.record;
+      if (decision.allowed) continue;
+      rt.stats.inc('downstream_connections_refused_total', { listener: connection.listenerName, reason: 'network_filter' });
+      if (rt.accessLog.enabled) {
+        rt.accessLog.write({
+          time: new Date().toISOString(), listener: connection.listenerName, protocol: 'tcp', method: '-', authority: connection.sni ?? '-', path: '-',
+          status: 0, durationMs: 0, peerIdentity: connection.peer.spiffeId, responseFlags: '-', requestId: '-', bytesSent: 0,
+          filters: { ...records, closedBy: { filter: name, ...(decision.reason ? { reason: decision.reason } : {}) } },
+        });
+      }
+      socket.destroy();
+      return undefined;
+    }
+    return records;
+  }
+}
