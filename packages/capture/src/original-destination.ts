@@ -5,9 +5,6 @@ import { createRequire } from 'node:module';
 import type * as net from 'node:net';
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 
-// koffi ships its types as an ES module but loads as CommonJS too: take the types from one, the code from the other.
-const koffi = createRequire(__filename)('koffi') as typeof Koffi;
-
 const SOL_IP = 0;
 const SOL_IPV6 = 41;
 /** SO_ORIGINAL_DST and IP6T_SO_ORIGINAL_DST share the number 80. */
@@ -33,6 +30,9 @@ function libcGetsockopt(): GetSockOpt {
   if (!getsockopt) {
     if (process.platform !== 'linux') throw new OriginalDestinationError(`the original destination needs Linux (SO_ORIGINAL_DST), not ${process.platform}`);
     try {
+      // Loaded on first use, not on import: koffi costs every proxy ~2.6 MB of RSS, and only
+      // captured listeners need it. Its types are an ES module, its code loads as CommonJS.
+      const koffi = createRequire(__filename)('koffi') as typeof Koffi;
       const libc = koffi.load('libc.so.6');
       getsockopt = libc.func('int getsockopt(int, int, int, void *buf, void *len)') as GetSockOpt;
     } catch (e) {
