@@ -2,6 +2,17 @@
 export interface Entry {
   readonly key: string;
   readonly value: string;
+  /**
+   * Transformation results for `value` (and for `key`, read as ARGS_NAMES …), indexed by the
+   * rule set's chain-prefix ids; filled in by the engine as rules ask. Key and value never
+   * change, so neither do these.
+   */
+  transformed?: string[];
+  keyTransformed?: string[];
+}
+
+export function newEntry(key: string, value: string): Entry {
+  return { key, value, transformed: undefined, keyTransformed: undefined };
 }
 
 /**
@@ -34,7 +45,7 @@ export class Collection {
     }
     const lower = key.toLowerCase();
     const list = this.byKey.get(lower);
-    const entry = { key, value };
+    const entry = newEntry(key, value);
     if (list) list.push(entry);
     else this.byKey.set(lower, [entry]);
     this.count++;

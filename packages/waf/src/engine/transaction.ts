@@ -1,4 +1,4 @@
-import { Collection } from '../collections/collection';
+import { Collection, newEntry, type Entry } from '../collections/collection';
 import type { PersistentRecord } from '../collections/persistent';
 import { toByteString } from '../bytes';
 import { getVariable } from '../variables/registry';
@@ -40,19 +40,22 @@ export interface MatchedRule {
 
 export type HeaderList = Iterable<readonly [string, string]> | Record<string, string | string[]>;
 
-/** Receives the values a rule's targets select; the name (`ARGS:id`) is built only on a match. */
+/**
+ * Receives the values a rule's targets select; the name (`ARGS:id`) is built only on a match.
+ * `memo` holds the value's cached transformations: on its entry, for the value or (`ofKey`) the key.
+ */
 interface ValueVisitor {
-  visit(variable: string, key: string | undefined, value: string): void;
+  visit(variable: string, key: string | undefined, value: string, memo: Entry | undefined, ofKey: boolean): void;
 }
 
 /** Values collected before a link that reads MATCHED_VARS is evaluated. */
 class ValueSnapshot implements ValueVisitor {
-  private readonly values: [string, string | undefined, string][] = [];
-  visit(variable: string, key: string | undefined, value: string): void {
-    this.values.push([variable, key, value]);
+  private readonly values: [string, string | undefined, string, Entry | undefined, boolean][] = [];
+  visit(variable: string, key: string | undefined, value: string, memo: Entry | undefined, ofKey: boolean): void {
+    this.values.push([variable, key, value, memo, ofKey]);
   }
   replay(to: ValueVisitor): void {
-    for (const [variable, key, value] of this.values) to.visit(variable, key, value);
+    for (const [variable, key, value, memo, ofKey] of this.values) to.visit(variable, key, value, memo, ofKey);
   }
 }
 
@@ -72,17 +75,13 @@ export class Transaction implements OperatorContext, ValueVisitor {
   /** Persistent collections opened by initcol, by name (IP, GLOBAL …). */
   readonly persistentRecords = new Map<string, PersistentRecord>();
   private readonly collections = new Map<string, Collection>();
-  private readonly singles = new Map<string, string>();
+  private readonly singles = new Map<string, Entry>();
   private readonly removedRanges: [number, number][] = [];
   private readonly removedTags = new Set<string>();
   private readonly removedMsgs: string[] = [];
   private readonly removedTargetsById = new Map<number, TargetExclusion[]>();
   private readonly removedTargetsByTag: { tag: string; exclusion: TargetExclusion }[] = [];
   private readonly removedTargetsByMsg: { msg: string; exclusion: TargetExclusion }[] = [];
-  /** Result of a whole transformation chain, by chain id then by original value. */
-  private readonly chainCache: (Map<string, string> | undefined)[] = [];
-  /** Result of the last step of a chain prefix, by prefix id then by that step's input. */
-  private readonly stepCache: (Map<string, string> | undefined)[] = [];
   private readonly requestBody: Buffer[] = [];
   private readonly responseBody: Buffer[] = [];
   private requestBodyBytes = 0;
@@ -139,11 +138,16 @@ export class Transaction implements OperatorContext, ValueVisitor {
   }
 
   single(name: string): string | undefined {
+    return this.singles.get(name)?.value;
+  }
+
+  singleEntry(name: string): Entry | undefined {
     return this.singles.get(name);
   }
 
+  /** An unchanged value keeps its entry, and with it the transformations cached on it. */
   setSingle(name: string, value: string): void {
-    this.singles.set(name, value);
+    if (this.singles.get(name)?.value !== value) this.singles.set(name, newEntry(name, value));
   }
 
   get store() {
@@ -398,7 +402,7 @@ export class Transaction implements OperatorContext, ValueVisitor {
   }
 
   /** ValueVisitor: transforms one value and runs the current rule's operator on it. */
-  visit(variable: string, key: string | undefined, raw: string): void {
+  visit(variable: string, key: string | undefined, raw: string, memo: Entry | undefined, ofKey: boolean): void {
     const link = this.rule;
     const op = link.operator;
     if (link.multiMatch) {
@@ -410,7 +414,7 @@ export class Transaction implements OperatorContext, ValueVisitor {
       }
       return;
     }
-    const value = this.transform(link, raw);
+    const value = this.transform(link, raw, memo, ofKey);
     if (op.run(value, this) !== op.negated) this.onValueMatch(link, variable, key, value);
   }
 
@@ -429,29 +433,32 @@ export class Transaction implements OperatorContext, ValueVisitor {
   }
 
   /**
-   * Applies the rule's transformations, computing each (step, input) pair at most once per
-   * transaction: CRS applies a few dozen chains, mostly sharing prefixes, to the same values.
+   * Applies the rule's transformations, each chain prefix at most once per value: CRS applies a
+   * few dozen chains, mostly sharing prefixes, to the same values. Results are cached on the
+   * value's entry by prefix id, so a cached chain costs an array read, not a string-keyed look-up.
    */
-  private transform(rule: Rule, value: string): string {
+  private transform(rule: Rule, value: string, memo: Entry | undefined, ofKey: boolean): string {
     const steps = rule.transformationSteps;
     const n = steps.length;
     if (n === 0) return value;
-    const chainId = steps[n - 1]!;
-    let whole = this.chainCache[chainId];
-    if (!whole) this.chainCache[chainId] = whole = new Map();
-    let out = whole.get(value);
-    if (out !== undefined) return out;
-    out = value;
     const fns = rule.transformations;
-    for (let i = 0; i < n; i++) {
-      const id = steps[i]!;
-      let cache = this.stepCache[id];
-      if (!cache) this.stepCache[id] = cache = new Map();
-      let next = cache.get(out);
-      if (next === undefined) cache.set(out, (next = fns[i]!(out)));
-      out = next;
+    if (memo === undefined) {
+      // Counts (`&ARGS`) have no entry; they are short numbers.
+      let out = value;
+      for (let i = 0; i < n; i++) out = fns[i]!(out);
+      return out;
     }
-    whole.set(value, out);
+    let cache = ofKey ? memo.keyTransformed : memo.transformed;
+    if (cache === undefined) {
+      cache = [];
+      if (ofKey) memo.keyTransformed = cache;
+      else memo.transformed = cache;
+    }
+    let done = n;
+    let out: string | undefined;
+    while (done > 0 && (out = cache[steps[done - 1]!]) === undefined) done--;
+    if (out === undefined) out = value;
+    for (let i = done; i < n; i++) cache[steps[i]!] = out = fns[i]!(out);
     return out;
   }
 
@@ -474,10 +481,10 @@ export class Transaction implements OperatorContext, ValueVisitor {
     for (const target of rule.targets) {
       const def = target.def;
       if (def.kind === 'single') {
-        const value = def.get(this);
-        if (target.count) visitor.visit(`&${target.variable}`, undefined, value === undefined ? '0' : '1');
-        else if (value !== undefined && !(checkExclusions && isExcluded(own, extra, target.variable, ''))) {
-          visitor.visit(target.variable, undefined, value);
+        const entry = def.entry(this);
+        if (target.count) visitor.visit(`&${target.variable}`, undefined, entry === undefined ? '0' : '1', undefined, false);
+        else if (entry !== undefined && !(checkExclusions && isExcluded(own, extra, target.variable, ''))) {
+          visitor.visit(target.variable, undefined, entry.value, entry, false);
         }
         continue;
       }
@@ -487,15 +494,16 @@ export class Transaction implements OperatorContext, ValueVisitor {
       if (target.count) {
         let n = 0;
         for (const e of entries) if (!keyRegex || keyRegex.test(e.key)) n++;
-        visitor.visit(`&${target.variable}`, undefined, String(n));
+        visitor.visit(`&${target.variable}`, undefined, String(n), undefined, false);
         continue;
       }
       const names = def.kind === 'names';
+      const excludes = checkExclusions && mayExclude(own, extra, target.variable);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         if (keyRegex && !keyRegex.test(e.key)) continue;
-        if (checkExclusions && isExcluded(own, extra, target.variable, e.key)) continue;
-        visitor.visit(target.variable, e.key, names ? e.key : e.value);
+        if (excludes && isExcluded(own, extra, target.variable, e.key)) continue;
+        visitor.visit(target.variable, e.key, names ? e.key : e.value, e, names);
       }
     }
   }
@@ -618,12 +626,17 @@ function isExcluded(own: readonly TargetExclusion[], extra: readonly TargetExclu
   return matchesExclusion(own, variable, key) || (extra !== undefined && matchesExclusion(extra, variable, key));
 }
 
+/** Whether any exclusion names `variable`: most targets of a rule with exclusions have none. */
+function mayExclude(own: readonly TargetExclusion[], extra: readonly TargetExclusion[] | undefined, variable: string): boolean {
+  return own.some((ex) => ex.variable === variable) || (extra !== undefined && extra.some((ex) => ex.variable === variable));
+}
+
 function matchesExclusion(list: readonly TargetExclusion[], variable: string, key: string): boolean {
   for (const ex of list) {
     if (ex.variable !== variable) continue;
     if (ex.keyRegex) {
       if (ex.keyRegex.test(key)) return true;
-    } else if (ex.key === undefined || ex.key.toLowerCase() === key.toLowerCase()) return true;
+    } else if (ex.key === undefined || (ex.key.length === key.length && ex.key.toLowerCase() === key.toLowerCase())) return true;
   }
   return false;
 }

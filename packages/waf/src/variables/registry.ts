@@ -1,4 +1,4 @@
-import type { Collection } from '../collections/collection';
+import type { Collection, Entry } from '../collections/collection';
 import type { Transaction } from '../engine/transaction';
 
 /**
@@ -8,11 +8,16 @@ import type { Transaction } from '../engine/transaction';
 export type VariableDef =
   | { readonly kind: 'collection'; readonly get: (tx: Transaction) => Collection }
   | { readonly kind: 'names'; readonly get: (tx: Transaction) => Collection }
-  | { readonly kind: 'single'; readonly get: (tx: Transaction) => string | undefined };
+  | {
+      readonly kind: 'single';
+      readonly get: (tx: Transaction) => string | undefined;
+      /** The value with the engine's cache of its transformations. */
+      readonly entry: (tx: Transaction) => Entry | undefined;
+    };
 
 const collection = (name: string): VariableDef => ({ kind: 'collection', get: (tx) => tx.collection(name) });
 const names = (name: string): VariableDef => ({ kind: 'names', get: (tx) => tx.collection(name) });
-const single = (name: string): VariableDef => ({ kind: 'single', get: (tx) => tx.single(name) });
+const single = (name: string): VariableDef => ({ kind: 'single', get: (tx) => tx.single(name), entry: (tx) => tx.singleEntry(name) });
 
 const COLLECTIONS = [
   'ARGS', 'ARGS_GET', 'ARGS_POST', 'REQUEST_HEADERS', 'REQUEST_COOKIES', 'RESPONSE_HEADERS', 'TX', 'ENV',
