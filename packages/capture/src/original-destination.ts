@@ -21,6 +21,7 @@ export interface OriginalDestination {
 export class OriginalDestinationError extends Error {}
 
 type GetSockOpt = (fd: number, level: number, name: number, buf: Buffer, len: Buffer) => number;
+let koffi: typeof Koffi | undefined;
 let getsockopt: GetSockOpt | undefined;
 // Reused by every call (JavaScript runs one call at a time): plain pointers cost half of koffi's _Out_/_Inout_ marshalling.
 const address = Buffer.alloc(SOCKADDR_IN6_SIZE);
@@ -32,7 +33,7 @@ function libcGetsockopt(): GetSockOpt {
     try {
       // Loaded on first use, not on import: koffi costs every proxy ~2.6 MB of RSS, and only
       // captured listeners need it. Its types are an ES module, its code loads as CommonJS.
-      const koffi = createRequire(__filename)('koffi') as typeof Koffi;
+      koffi = createRequire(__filename)('koffi') as typeof Koffi;
       const libc = koffi.load('libc.so.6');
       getsockopt = libc.func('int getsockopt(int, int, int, void *buf, void *len)') as GetSockOpt;
     } catch (e) {
@@ -69,8 +70,8 @@ export function originalDestination(socket: net.Socket): OriginalDestination {
   for (const level of levels) {
     addressLength.writeUInt32LE(address.length, 0);
     if (call(fd, level, SO_ORIGINAL_DST, address, addressLength) === 0) return decode(address);
-    errno = koffi.errno();
+    errno = koffi!.errno();
   }
-  const reason = errno === koffi.os.errno.ENOENT ? 'the connection was not redirected (no NAT entry)' : `errno ${errno}`;
+  const reason = errno === koffi!.os.errno.ENOENT ? 'the connection was not redirected (no NAT entry)' : `errno ${errno}`;
   throw new OriginalDestinationError(`no original destination for ${socket.localAddress}:${socket.localPort}: ${reason}`);
 }
