@@ -1,5 +1,5 @@
-import type { HttpFilter, HttpFilterContext, HttpFilterFactory, FilterResult } from '@trellis/proxy';
-import { compileRbac, type RbacContext } from '@trellis/rbac';
+import type { HttpFilter, HttpFilterContext, HttpFilterFactory, FilterResult, PeerInfo } from '@trellis/proxy';
+import { compileRbac, type RbacContext, type RbacFilterResult } from '@trellis/rbac';
 import { counterFamily } from './counters';
 
 export const HTTP_RBAC_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
@@ -14,19 +14,32 @@ export interface RbacDecisionRecord {
   shadow?: { allowed: boolean; policy?: string };
 }
 
+/** What RBAC sees of a connection; HTTP adds the request's headers. */
+export function connectionContext(peer: PeerInfo, local: { address: string; port: number }, sni: string | undefined): RbacContext {
+  return {
+    sourceAddress: peer.address,
+    destinationAddress: local.address,
+    destinationPort: local.port,
+    ...(sni ? { requestedServerName: sni } : {}),
+    ...(peer.spiffeId ? { peerCertificate: { uriSans: [peer.spiffeId] } } : {}),
+  };
+}
+
 function contextOf(ctx: HttpFilterContext): RbacContext {
   const headers: Record<string, string | string[]> = { ':method': ctx.method, ':path': ctx.path, ':authority': ctx.authority };
   ctx.headers.forEach((name, value) => {
     const existing = headers[name];
     headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   });
+  return { ...connectionContext(ctx.peer, ctx.local, ctx.sni), headers };
+}
+
+/** The decision as the access log and the counters tell it. No match allows under a DENY config and denies under an ALLOW one. */
+export function decisionRecord(result: RbacFilterResult): RbacDecisionRecord {
   return {
-    sourceAddress: ctx.peer.address,
-    destinationAddress: ctx.local.address,
-    destinationPort: ctx.local.port,
-    ...(ctx.sni ? { requestedServerName: ctx.sni } : {}),
-    ...(ctx.peer.spiffeId ? { peerCertificate: { uriSans: [ctx.peer.spiffeId] } } : {}),
-    headers,
+    allowed: result.allowed,
+    policy: result.matchedPolicy ?? (result.allowed ? 'no policy matched' : 'no ALLOW policy matched'),
+    ...(result.shadow ? { shadow: { allowed: result.shadow.allowed, ...(result.shadow.matchedPolicy ? { policy: result.shadow.matchedPolicy } : {}) } } : {}),
   };
 }
 
@@ -43,18 +56,12 @@ export const rbacFilterFactory: HttpFilterFactory = {
     const countShadow = counterFamily(env, 'rbac_shadow_decisions_total', ['policy', 'decision']);
     return {
       onRequestHeaders(ctx): FilterResult {
-        const result = rbac.evaluate(contextOf(ctx));
-        // No match allows under a DENY config and denies under an ALLOW one.
-        const policy = result.matchedPolicy ?? (result.allowed ? 'no policy matched' : 'no ALLOW policy matched');
-        const record: RbacDecisionRecord = {
-          allowed: result.allowed,
-          policy,
-          ...(result.shadow ? { shadow: { allowed: result.shadow.allowed, ...(result.shadow.matchedPolicy ? { policy: result.shadow.matchedPolicy } : {}) } } : {}),
-        };
+        const record = decisionRecord(rbac.evaluate(contextOf(ctx)));
+        const policy = record.policy;
         ctx.metadata.set(RBAC_METADATA_KEY, record);
-        countDecision(policy, result.allowed ? 'allow' : 'deny');
-        if (result.shadow) countShadow(result.shadow.matchedPolicy ?? 'no policy matched', result.shadow.allowed ? 'allow' : 'deny');
-        if (result.allowed) return 'continue';
+        countDecision(policy, record.allowed ? 'allow' : 'deny');
+        if (record.shadow) countShadow(record.shadow.policy ?? 'no policy matched', record.shadow.allowed ? 'allow' : 'deny');
+        if (record.allowed) return 'continue';
         return {
           localReply: {
             status: 403,

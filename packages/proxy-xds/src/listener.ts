@@ -4,6 +4,8 @@ import { durationMs, rejectUnsupported } from './supported';
 import { downstreamTls } from './tls';
 
 const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+/** Network filters the proxy can run ahead of the terminal one (the sidecar registers their factories). */
+const NETWORK_FILTER_TYPES = ['type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC'];
 const ORIGINAL_DST_FILTER = 'envoy.filters.listener.original_dst';
 /** Listener filters whose work the proxy always does: it detects TLS, SNI, ALPN and h2c itself. */
 const BUILT_IN_INSPECTORS = ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector'];
@@ -61,13 +63,20 @@ function filterChain(check: FieldChecker, chain: FilterChain, at: string) {
   rejectUnsupported(check, chain, ['name', 'filter_chain_match', 'filters', 'transport_socket'], at);
   const m = chain.filter_chain_match;
   rejectUnsupported(check, m, ['destination_port', 'prefix_ranges', 'server_names', 'transport_protocol', 'application_protocols'], `${at}.filter_chain_match`);
-  // The network filter the proxy runs is the chain's last; others before it are not implemented yet.
-  check.require(chain.filters.length === 1, `${at}.filters`, 'only a single terminal network filter (http_connection_manager or tcp_proxy) is supported');
-  const filter = chain.filters[0]!;
-  const type = filter.typed_config?.type_url;
-  const network = type === HTTP_CONNECTION_MANAGER_TYPE ? httpConnectionManager(check, filter.typed_config!, `${at}.filters[0].typed_config`)
-    : type === TCP_PROXY_TYPE ? tcpProxy(check, filter.typed_config!, `${at}.filters[0].typed_config`)
-    : check.fail(`${at}.filters[0]`, `network filter ${type} is not supported`);
+  // Envoy's order: filters that judge the connection, then one terminal filter that serves it.
+  const last = chain.filters.length - 1;
+  const terminal = chain.filters[last]!;
+  const type = terminal.typed_config?.type_url;
+  const where = `${at}.filters[${last}]`;
+  const network = type === HTTP_CONNECTION_MANAGER_TYPE ? httpConnectionManager(check, terminal.typed_config!, `${where}.typed_config`)
+    : type === TCP_PROXY_TYPE ? tcpProxy(check, terminal.typed_config!, `${where}.typed_config`)
+    : check.fail(where, `${terminal.name}: the last network filter must be http_connection_manager or tcp_proxy, not ${type}`);
+  const networkFilters = chain.filters.slice(0, last).map((f, i) => {
+    const filterType = f.typed_config?.type_url;
+    check.require(!!filterType && NETWORK_FILTER_TYPES.includes(filterType), `${at}.filters[${i}]`, `network filter ${f.name} (${filterType}) is not supported ahead of the terminal filter`);
+    // The typed config stays as the filter's factory will read it: decoded, proto field names.
+    return { name: f.name, typeUrl: filterType, typedConfig: unpackAny(f.typed_config!) };
+  });
   return {
     name: chain.name || at,
     match: {
@@ -78,6 +87,7 @@ function filterChain(check: FieldChecker, chain: FilterChain, at: string) {
       ...(m?.application_protocols?.length ? { applicationProtocols: m.application_protocols } : {}),
     },
     ...(chain.transport_socket ? { tls: downstreamTls(check, chain.transport_socket, `${at}.transport_socket`) } : {}),
+    ...(networkFilters.length > 0 ? { networkFilters } : {}),
     network,
   };
 }

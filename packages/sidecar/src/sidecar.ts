@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { STANDARD_HTTP_FILTERS } from '@trellis/http-filters';
+import { STANDARD_HTTP_FILTERS, STANDARD_NETWORK_FILTERS } from '@trellis/http-filters';
 import type { CertificateRotator, IssuedCredentials } from '@trellis/identity';
 import { joinPem, spiffeServerIdentityCheck } from '@trellis/pki';
 import { Proxy } from '@trellis/proxy';
@@ -40,6 +40,7 @@ export class Sidecar {
     this.log = options.log ?? (() => undefined);
     this.proxy = new Proxy({ ...(options.adminPort === undefined ? {} : { adminPort: options.adminPort }), accessLog: options.accessLog === undefined ? process.stdout : options.accessLog });
     for (const { typeUrl, factory } of STANDARD_HTTP_FILTERS) this.proxy.registerFilter(typeUrl, factory, typeUrl);
+    for (const { typeUrl, factory } of STANDARD_NETWORK_FILTERS) this.proxy.registerNetworkFilter(typeUrl, factory, typeUrl);
     this.rotator = workloadCertificateRotator(options);
     this.rotator.on('update', (c) => this.log('certificate', { spiffeId: c.spiffeId, notAfter: c.notAfter.toISOString() }));
   }

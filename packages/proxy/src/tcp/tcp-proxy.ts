@@ -62,6 +62,8 @@ export function proxyTcp(
       }
     };
     downstream.once('close', onClose);
+    // A downstream gone for good (closed, or destroyed by a drain) can take nothing more: let the upstream go too.
+    downstream.once('close', () => upstream.destroy());
     upstream.once('close', onClose);
     downstream.resume();
   });
