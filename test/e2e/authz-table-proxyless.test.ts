@@ -32,9 +32,10 @@ import { CertificateAuthority, initCaDir, joinPem, parseWorkloadId } from '@trel
 import { evaluate, parseAuthorizationPolicy, type RequestAttributes } from '@trellis/policy';
 import { GrpcAgent } from '@trellis/sidecar';
 import { WORKLOAD, decisionCases, type DecisionCase } from '../../packages/policy/test/decisions.table';
+import { freePorts } from './free-ports';
 import { until } from './mesh-harness';
 
-const SERVER = { address: '127.0.3.2', mtlsPort: 22101, plaintextPort: 22102 };
+const SERVER = { address: '127.0.3.2', mtlsPort: 0, plaintextPort: 0 };
 const UNSTAGEABLE = /ipBlocks|IpBlocks|source\.ip|remote\.ip|destination\.ip|destination\.port|"ports"|notPorts|connection\.sni|request\.auth|equestPrincipals|experimental|audiences|presenter|claims/;
 const OUR_TRUST_DOMAIN = /^spiffe:\/\/cluster\.local\/ns\/[^/]+\/sa\/[^/]+$/;
 const raw = (b: Buffer) => b;
@@ -74,6 +75,7 @@ let server: ChildProcess;
 let ca: CertificateAuthority;
 
 beforeAll(async () => {
+  [SERVER.mtlsPort, SERVER.plaintextPort] = await freePorts(2);
   fs.mkdirSync(configDir);
   write('mesh.yaml', [
     `apiVersion: v1\nkind: Service\nmetadata: { name: httpbin, namespace: foo }\nspec: { selector: { app: httpbin }, ports: [{ name: grpc, port: ${SERVER.mtlsPort} }, { name: grpc-plain, port: ${SERVER.plaintextPort} }] }\n`,
@@ -105,7 +107,8 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  server?.kill('SIGTERM');
+  // Wait for the server to be gone: nothing of this run outlives it.
+  if (server && server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve).kill('SIGTERM'));
   agent?.stop();
   await cp?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -155,10 +158,10 @@ test(`the decision table through a grpc-js-xds server agrees with the evaluator 
   for (const group of groups.values()) {
     const before = cp.meshModel;
     write('policies.yaml', group[0]!.policies.map((p) => JSON.stringify(p)).join('\n---\n') || '# none\n');
-    // The push is in force once the server ACKed it; it swaps its listener config right after.
+    // The push is in force once the server ACKed it: it swaps its listener config (inline
+    // routes, no RDS) on the next tick, before the ACK has crossed the relay.
     await until(() => cp.meshModel !== before);
     await until(synced);
-    await new Promise((r) => setTimeout(r, 50));
     for (const c of group) {
       const live = await call(c);
       const expected = evaluate(c.policies.map(parseAuthorizationPolicy), c.workload, asGrpc(c.request)).decision;

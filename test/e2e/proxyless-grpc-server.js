@@ -28,7 +28,7 @@ const bound = addresses.split(',').map((address) => new Promise((resolve) => {
   });
 }));
 Promise.all(bound).then(() => process.stdout.write(`serving ${addresses}\n`));
-// Stdin is the test's pipe: when the test process is gone, so is the server (and its fixed ports).
+// Stdin is the test's pipe: when the test process is gone, so is the server.
 process.stdin.resume().once('end', () => process.exit(0));
 process.on('SIGTERM', () => {
   server.forceShutdown();

@@ -9,27 +9,20 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { CONTROL_PLANE_IDENTITY, spiffeId } from '@trellis/control-plane';
 import { GrpcAgent } from '@trellis/sidecar';
+import { freePorts } from './free-ports';
 import { LocalMesh, until } from './mesh-harness';
 
 const APP = path.resolve(__dirname, '../../packages/cli/dist/commands/proxyless-app.js');
 const WHO = '/trellis.demo.Greeter/Who';
-const ECHO = { address: '127.0.3.31', port: 22301, appPort: 22311 };
-const GREETER = { address: '127.0.3.32', port: 22302 };
-const CALLER = { address: '127.0.3.33', outbound: 22313 };
+// Ports are picked free at start: a concurrent run of this suite must not collide with this one.
+const ECHO = { address: '127.0.3.31', port: 0, appPort: 0 };
+const GREETER = { address: '127.0.3.32', port: 0 };
+const CALLER = { address: '127.0.3.33', outbound: 0 };
 const raw = (b: Buffer) => b;
 
 const entry = (name: string, sa: string, address: string, extra: string) =>
   `apiVersion: networking.trellis.dev/v1alpha1\nkind: WorkloadEntry\nmetadata: { name: ${name}, namespace: shop${extra} }\nspec: { address: ${address}, serviceAccount: ${sa}, labels: { app: ${name.replace(/-\d+$/, '')} }`;
-const mesh = new LocalMesh({
-  'mesh.yaml': [
-    `apiVersion: v1\nkind: Service\nmetadata: { name: echo, namespace: shop }\nspec: { selector: { app: echo }, ports: [{ name: grpc, port: ${ECHO.port} }] }\n`,
-    `apiVersion: v1\nkind: Service\nmetadata: { name: greeter, namespace: shop }\nspec: { selector: { app: greeter }, ports: [{ name: grpc, port: ${GREETER.port} }] }\n`,
-    `${entry('echo-1', 'echo', ECHO.address, `, annotations: { sidecar.trellis.dev/app-ports: "grpc=${ECHO.appPort}" }`)}, ports: { grpc: ${ECHO.port} } }\n`,
-    `${entry('greeter-1', 'greeter', GREETER.address, '')}, ports: { grpc: ${GREETER.port} } }\n`,
-    `${entry('caller-1', 'caller', CALLER.address, `, annotations: { sidecar.trellis.dev/outbound-port: "${CALLER.outbound}" }`)} }\n`,
-    `${entry('pl-caller-1', 'pl-caller', '127.0.3.34', '')} }\n`,
-  ].join('---\n'),
-});
+let mesh: LocalMesh;
 const agents: GrpcAgent[] = [];
 const children: ChildProcess[] = [];
 let echoApp: grpc.Server;
@@ -54,6 +47,17 @@ function runApp(agent: GrpcAgent, args: string[]): { lines: AsyncIterableIterato
 }
 
 beforeAll(async () => {
+  [ECHO.port, ECHO.appPort, GREETER.port, CALLER.outbound] = await freePorts(4);
+  mesh = new LocalMesh({
+    'mesh.yaml': [
+      `apiVersion: v1\nkind: Service\nmetadata: { name: echo, namespace: shop }\nspec: { selector: { app: echo }, ports: [{ name: grpc, port: ${ECHO.port} }] }\n`,
+      `apiVersion: v1\nkind: Service\nmetadata: { name: greeter, namespace: shop }\nspec: { selector: { app: greeter }, ports: [{ name: grpc, port: ${GREETER.port} }] }\n`,
+      `${entry('echo-1', 'echo', ECHO.address, `, annotations: { sidecar.trellis.dev/app-ports: "grpc=${ECHO.appPort}" }`)}, ports: { grpc: ${ECHO.port} } }\n`,
+      `${entry('greeter-1', 'greeter', GREETER.address, '')}, ports: { grpc: ${GREETER.port} } }\n`,
+      `${entry('caller-1', 'caller', CALLER.address, `, annotations: { sidecar.trellis.dev/outbound-port: "${CALLER.outbound}" }`)} }\n`,
+      `${entry('pl-caller-1', 'pl-caller', '127.0.3.34', '')} }\n`,
+    ].join('---\n'),
+  });
   await mesh.start();
   echoApp = new grpc.Server();
   echoApp.register(WHO, (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
@@ -68,10 +72,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGTERM');
+  // Wait for the apps to be gone: nothing of this run outlives it.
+  await Promise.all(children.filter((c) => c.exitCode === null).map((c) => new Promise((resolve) => c.once('exit', resolve).kill('SIGTERM'))));
   for (const agent of agents) agent.stop();
   echoApp?.forceShutdown();
-  await mesh.stop();
+  await mesh?.stop();
 });
 
 test('a grpc-js-xds client reaches a gRPC app behind our proxy, which sees the client\'s SPIFFE ID', async () => {

@@ -21,7 +21,10 @@ function serve(name: string, address: string): void {
     if (error) throw error;
     console.log(`serving ${address}`);
   });
-  process.once('SIGTERM', () => server.forceShutdown());
+  process.once('SIGTERM', () => {
+    server.forceShutdown();
+    process.exit(0);
+  });
   // Stdin is the demo's pipe: when the demo is gone, so is the server (and its fixed port).
   process.stdin.resume().once('end', () => process.exit(0));
 }
