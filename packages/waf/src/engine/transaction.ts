@@ -406,7 +406,7 @@ export class Transaction implements OperatorContext, ValueVisitor {
     const link = this.rule;
     const op = link.operator;
     if (link.multiMatch) {
-      for (const candidate of this.transformAll(link, raw)) {
+      for (const candidate of this.transformAll(link, raw, memo, ofKey)) {
         if (op.run(candidate, this) !== op.negated) {
           this.onValueMatch(link, variable, key, candidate);
           return;
@@ -448,12 +448,7 @@ export class Transaction implements OperatorContext, ValueVisitor {
       for (let i = 0; i < n; i++) out = fns[i]!(out);
       return out;
     }
-    let cache = ofKey ? memo.keyTransformed : memo.transformed;
-    if (cache === undefined) {
-      cache = [];
-      if (ofKey) memo.keyTransformed = cache;
-      else memo.transformed = cache;
-    }
+    const cache = transformedCache(memo, ofKey);
     let done = n;
     let out: string | undefined;
     while (done > 0 && (out = cache[steps[done - 1]!]) === undefined) done--;
@@ -462,10 +457,23 @@ export class Transaction implements OperatorContext, ValueVisitor {
     return out;
   }
 
-  /** multiMatch: the value before and after every transformation that changed it. */
-  private transformAll(rule: Rule, value: string): string[] {
+  /**
+   * multiMatch: the value before and after every transformation that changed it. After
+   * transform() the entry's cache holds every prefix of the chain, which are those values.
+   */
+  private transformAll(rule: Rule, value: string, memo: Entry | undefined, ofKey: boolean): string[] {
     const out = [value];
     let current = value;
+    if (memo !== undefined) {
+      this.transform(rule, value, memo, ofKey);
+      const cache = transformedCache(memo, ofKey);
+      for (const id of rule.transformationSteps) {
+        const next = cache[id]!;
+        if (next !== current) out.push(next);
+        current = next;
+      }
+      return out;
+    }
     for (const t of rule.transformations) {
       const next = t(current);
       if (next !== current) out.push(next);
@@ -624,6 +632,11 @@ export class Transaction implements OperatorContext, ValueVisitor {
 
 function isExcluded(own: readonly TargetExclusion[], extra: readonly TargetExclusion[] | undefined, variable: string, key: string): boolean {
   return matchesExclusion(own, variable, key) || (extra !== undefined && matchesExclusion(extra, variable, key));
+}
+
+function transformedCache(memo: Entry, ofKey: boolean): string[] {
+  if (ofKey) return (memo.keyTransformed ??= []);
+  return (memo.transformed ??= []);
 }
 
 /** Whether any exclusion names `variable`: most targets of a rule with exclusions have none. */
