@@ -56,10 +56,11 @@ class ChainRuntime {
       local: this.owner.destinationOf(socket),
       sni: overTls ? ((socket as tls.TLSSocket).servername || undefined) : detected?.sni,
     };
-    const records = this.networkFilters.admit(this.owner.rt, socket, { listenerName: this.owner.name, ...info });
+    const connection = { listenerName: this.owner.name, ...info };
+    const records = this.networkFilters.admit(this.owner.rt, socket, connection);
     if (!records) return;
     const network = this.config.network;
-    if (network.kind === 'tcp') return proxyTcp(this.owner.rt, network, this.owner.name, socket, spiffeId, records);
+    if (network.kind === 'tcp') return proxyTcp(this.owner.rt, network, connection, socket, records);
     const http = this.http as { chain: HttpChain; h2: Http2Downstream };
     const h2 = overTls ? (socket as tls.TLSSocket).alpnProtocol === 'h2' : detected?.applicationProtocols[0] === 'h2c';
     if (network.codec === 'http2' || (network.codec === 'auto' && h2)) return http.h2.accept(socket, info);

@@ -6,6 +6,7 @@ import type * as net from 'node:net';
 import { NetworkFilterConfig } from './config/model';
 import type { FilterEnvironment, PeerInfo } from './http/filter';
 import type { Runtime } from './runtime';
+import { logConnection } from './tcp/connection-log';
 
 /** What the proxy knows about a new downstream connection once its handshake is done. */
 export interface ConnectionInfo {
@@ -75,18 +76,16 @@ export class NetworkFilters {
    */
   admit(rt: Runtime, socket: net.Socket, connection: ConnectionInfo): Record<string, unknown> | undefined {
     const records: Record<string, unknown> = {};
+    const started = Date.now();
     for (const { name, filter } of this.filters) {
       const decision = filter.onNewConnection(connection);
       if (decision.record !== undefined) records[name] = decision.record;
       if (decision.allowed) continue;
       rt.stats.inc('downstream_connections_refused_total', { listener: connection.listenerName, reason: 'network_filter' });
-      if (rt.accessLog.enabled) {
-        rt.accessLog.write({
-          time: new Date().toISOString(), listener: connection.listenerName, protocol: 'tcp', method: '-', authority: connection.sni ?? '-', path: '-',
-          status: 0, durationMs: 0, peerIdentity: connection.peer.spiffeId, responseFlags: '-', requestId: '-', bytesSent: 0,
-          filters: { ...records, closedBy: { filter: name, ...(decision.reason ? { reason: decision.reason } : {}) } },
-        });
-      }
+      logConnection(rt, {
+        listener: connection.listenerName, started, sni: connection.sni, peerIdentity: connection.peer.spiffeId,
+        filters: { ...records, closedBy: { filter: name, ...(decision.reason ? { reason: decision.reason } : {}) } },
+      });
       socket.destroy();
       return undefined;
     }

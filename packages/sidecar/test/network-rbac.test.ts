@@ -36,7 +36,7 @@ const clients = { [SLEEP]: issueSvid(ca, SLEEP), [OTHER]: issueSvid(ca, OTHER) }
 let app: net.Server;
 let appPort: number;
 let proxy: Proxy;
-const lines: { filters?: Record<string, { allowed?: boolean; policy?: string }> }[] = [];
+const lines: { filters?: Record<string, unknown> }[] = [];
 
 async function configure(policies: ReturnType<typeof policy>[]): Promise<void> {
   const config = inboundSnapshot({ svid: server, ca, appPort, tcp: true }) as { listeners: { address: string; filterChains: Record<string, unknown>[] }[] };
@@ -86,6 +86,8 @@ test('ALLOW from one principal: that identity is proxied, another is closed, bot
     { allowed: true, policy: 'ns[foo]-policy[only-sleep]-rule[0]' },
     { allowed: false, policy: 'no ALLOW policy matched' },
   ]);
+  // The refused connection's line says which filter closed it and why.
+  expect(lines.find((l) => l.filters?.['closedBy'])?.filters?.['closedBy']).toEqual({ filter: 'envoy.filters.network.rbac.0', reason: 'RBAC: access denied (no ALLOW policy matched)' });
   const metrics = proxy.stats.renderPrometheus();
   expect(metrics).toContain('rbac_connection_decisions_total{stat_prefix="tcp.",policy="ns[foo]-policy[only-sleep]-rule[0]",decision="allow"} 1');
   expect(metrics).toContain('rbac_connection_decisions_total{stat_prefix="tcp.",policy="no ALLOW policy matched",decision="deny"} 1');

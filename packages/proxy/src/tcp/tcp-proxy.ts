@@ -1,23 +1,30 @@
 // Opaque TCP proxying (Envoy's tcp_proxy): connect to a cluster host (over mTLS when the
 // cluster says so) and copy bytes both ways. Half-close is preserved: when one side
 // finishes sending, the other side's write half is ended and reading continues. The
-// connection's access log line carries what its network filters recorded (the RBAC decision).
+// connection's access log line, written when it ends (or fails to reach an upstream),
+// carries what its network filters recorded (the RBAC decision).
 import * as net from 'node:net';
 import { TcpProxy } from '../config/model';
 import { pickWeighted } from '../http/route-match';
+import type { ConnectionInfo } from '../network-filter';
 import { Runtime } from '../runtime';
+import { ConnectionLogLine, logConnection } from './connection-log';
 
 export function proxyTcp(
-  rt: Runtime, config: TcpProxy, listenerName: string, downstream: net.Socket, peerId: string | undefined, filterRecords: Record<string, unknown>,
+  rt: Runtime, config: TcpProxy, connection: ConnectionInfo, downstream: net.Socket, filterRecords: Record<string, unknown>,
 ): void {
+  const listenerName = connection.listenerName;
   const clusterName = config.cluster ?? pickWeighted(config.weightedClusters ?? []);
   const cluster = rt.clusters.get(clusterName);
   const labels = { listener: listenerName, cluster: clusterName };
-  const started = Date.now();
+  const line: ConnectionLogLine = {
+    listener: listenerName, started: Date.now(), sni: connection.sni, peerIdentity: connection.peer.spiffeId, upstreamCluster: clusterName, filters: filterRecords,
+  };
   downstream.on('error', () => downstream.destroy());
   const host = cluster?.pickHost(downstream.remoteAddress);
   if (!cluster || !host) {
     rt.stats.inc('tcp_connections_total', { ...labels, result: cluster ? 'no_healthy_upstream' : 'no_cluster' });
+    logConnection(rt, { ...line, responseFlags: cluster ? 'UH' : 'NC' });
     downstream.destroy();
     return;
   }
@@ -28,6 +35,7 @@ export function proxyTcp(
       host.activeRequests--;
       cluster.recordOutcome(host, true);
       rt.stats.inc('tcp_connections_total', { ...labels, result: 'connect_failure' });
+      logConnection(rt, { ...line, upstreamHost: host.key, responseFlags: 'UF' });
       downstream.destroy();
       return;
     }
@@ -53,13 +61,7 @@ export function proxyTcp(
       host.activeRequests--;
       rt.stats.inc('tcp_bytes_received_total', labels, bytesIn);
       rt.stats.inc('tcp_bytes_sent_total', labels, bytesOut);
-      if (rt.accessLog.enabled) {
-        rt.accessLog.write({
-          time: new Date(started).toISOString(), listener: listenerName, protocol: 'tcp', method: '-', authority: '-', path: '-',
-          status: 0, durationMs: Date.now() - started, upstreamCluster: clusterName, upstreamHost: host.key, peerIdentity: peerId,
-          responseFlags: '-', requestId: '-', bytesSent: bytesOut, ...(Object.keys(filterRecords).length > 0 ? { filters: filterRecords } : {}),
-        });
-      }
+      logConnection(rt, { ...line, upstreamHost: host.key, bytesSent: bytesOut });
     };
     downstream.once('close', onClose);
     // A downstream gone for good (closed, or destroyed by a drain) can take nothing more: let the upstream go too.
