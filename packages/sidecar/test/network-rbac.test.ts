@@ -1,6 +1,7 @@
 // Network RBAC on a real mTLS TCP listener: AuthorizationPolicies go through the Istio
 // translation (policy), the Envoy Listener encoding and our xDS translation (proxy-xds),
 // then the proxy judges each connection on the client certificate it verified.
+import * as https from 'node:https';
 import * as net from 'node:net';
 import { PassThrough } from 'node:stream';
 import * as tls from 'node:tls';
@@ -10,7 +11,7 @@ import { Proxy } from '@trellis/proxy';
 import { proxyListenerType } from '@trellis/proxy-xds';
 import { Snapshot, TypeUrl } from '@trellis/xds';
 import { inboundSnapshot } from '../../proxy/test/helpers/mesh';
-import { close, listen } from '../../proxy/test/helpers/net';
+import { close, echoApp, listen } from '../../proxy/test/helpers/net';
 import { issueSvid, makeCa, type Svid } from '../../proxy/test/helpers/pki';
 
 const HOST = '127.0.9.1';
@@ -38,8 +39,9 @@ let appPort: number;
 let proxy: Proxy;
 const lines: { filters?: Record<string, unknown> }[] = [];
 
-async function configure(policies: ReturnType<typeof policy>[]): Promise<void> {
-  const config = inboundSnapshot({ svid: server, ca, appPort, tcp: true }) as { listeners: { address: string; filterChains: Record<string, unknown>[] }[] };
+/** The inbound listener: TCP to the echo app, or (http) the HTTP connection manager to an HTTP app, behind the policies' network RBAC. */
+async function configure(policies: ReturnType<typeof policy>[], http?: { appPort: number }): Promise<void> {
+  const config = inboundSnapshot({ svid: server, ca, appPort: http?.appPort ?? appPort, tcp: !http }) as { listeners: { address: string; filterChains: Record<string, unknown>[] }[] };
   config.listeners[0]!.address = HOST;
   config.listeners[0]!.filterChains[0]!['networkFilters'] = networkFiltersFor(policies);
   await proxy.applyConfig(config);
@@ -113,4 +115,19 @@ test('a policy change reaches new connections; an open connection keeps the deci
   const echoed = await new Promise<string>((r) => open.once('data', (d: Buffer) => r(d.toString())));
   expect(echoed).toBe('still here\n');
   open.destroy();
+});
+
+test('network RBAC ahead of the HTTP connection manager: a denied identity cannot open a connection at all', async () => {
+  const httpApp = echoApp('db-admin');
+  await configure([policy('no-other', { action: 'DENY', rules: [{ from: [{ source: { principals: ['cluster.local/ns/bar/sa/other'] } }] }] })], { appPort: await listen(httpApp) });
+  const get = (svid: Svid) => new Promise<string>((resolve) => {
+    const req = https.get({ host: HOST, port: proxy.listenerPort('inbound'), path: '/', ca: ca.certPem, cert: svid.certPem, key: svid.keyPem, checkServerIdentity: () => undefined, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(String(res.statusCode)));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+  expect(await get(clients[SLEEP]!)).toBe('200');
+  expect(await get(clients[OTHER]!)).toBe('ECONNRESET');
+  await close(httpApp);
 });
