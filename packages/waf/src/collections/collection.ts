@@ -52,14 +52,17 @@ export class Collection {
     this.flat = undefined;
   }
 
-  /** Replaces every value under `key` with one value. */
+  /** Replaces every value under `key` with one value (it moves to the end, as remove + add). */
   set(key: string, value: string): void {
-    this.remove(key);
+    this.removeLower(key.toLowerCase());
     this.add(key, value);
   }
 
   remove(key: string): void {
-    const lower = key.toLowerCase();
+    this.removeLower(key.toLowerCase());
+  }
+
+  private removeLower(lower: string): void {
     const list = this.byKey.get(lower);
     if (list) {
       this.count -= list.length;

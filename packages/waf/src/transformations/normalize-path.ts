@@ -1,6 +1,9 @@
+/** A path with any of these changes; most values (a word, `/a/b`) have none and come back as they are. */
+const NOT_NORMAL = /\/\/|(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Removes `.` and `..` segments and repeated slashes, keeping a trailing slash. */
 export function normalizePath(input: string): string {
-  if (!input) return input;
+  if (!NOT_NORMAL.test(input)) return input;
   const absolute = input.startsWith('/');
   const trailing = input.endsWith('/') || input.endsWith('/.') || input.endsWith('/..');
   const out: string[] = [];

@@ -50,6 +50,7 @@ for (const name of COLLECTIONS) VARIABLES.set(name, collection(name));
 for (const [name, of] of Object.entries(NAMES)) VARIABLES.set(name, names(of));
 for (const name of SINGLES) VARIABLES.set(name, single(name));
 
+/** Macros and targets hold names upper-cased at load time: those are found without a copy. */
 export function getVariable(name: string): VariableDef | undefined {
-  return VARIABLES.get(name.toUpperCase());
+  return VARIABLES.get(name) ?? VARIABLES.get(name.toUpperCase());
 }
