@@ -641,7 +641,12 @@ function transformedCache(memo: Entry, ofKey: boolean): string[] {
 
 /** Whether any exclusion names `variable`: most targets of a rule with exclusions have none. */
 function mayExclude(own: readonly TargetExclusion[], extra: readonly TargetExclusion[] | undefined, variable: string): boolean {
-  return own.some((ex) => ex.variable === variable) || (extra !== undefined && extra.some((ex) => ex.variable === variable));
+  return names(own, variable) || (extra !== undefined && names(extra, variable));
+}
+
+function names(list: readonly TargetExclusion[], variable: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i]!.variable === variable) return true;
+  return false;
 }
 
 function matchesExclusion(list: readonly TargetExclusion[], variable: string, key: string): boolean {

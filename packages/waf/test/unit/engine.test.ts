@@ -73,6 +73,32 @@ describe('chains, captures and matched variables', () => {
   });
 });
 
+describe('transformation results cached per value', () => {
+  it('rules sharing a chain prefix, names and values, and multiMatch after a plain rule all see their own chain', () => {
+    const w = wafOf(`
+      SecRule ARGS "@streq %41" "id:1,phase:2,pass,t:lowercase,t:urlDecode"
+      SecRule ARGS "@streq %41" "id:2,phase:2,pass,t:lowercase"
+      SecRule ARGS "@streq a" "id:3,phase:2,pass,t:lowercase,t:urlDecode,t:urlDecode"
+      SecRule ARGS_NAMES "@streq k" "id:4,phase:2,pass,t:lowercase"
+      SecRule ARGS "@streq %2541" "id:5,phase:2,pass,t:lowercase,t:urlDecode,multiMatch"
+    `);
+    // %2541 -> %41 -> A; the name K is lowercased on its own, not confused with the value.
+    expect(matchedIds(request(w, '/?K=%252541'))).toEqual([1, 4, 5]);
+    expect(matchedIds(request(w, '/?K=%25%32541'))).toEqual([1, 4, 5]);
+  });
+
+  it('a value that changes (MATCHED_VAR) is transformed afresh', () => {
+    const w = wafOf(`
+      SecRule ARGS:a "@rx ." "id:1,phase:2,pass,chain"
+        SecRule MATCHED_VAR "@streq xyz" "t:lowercase,setvar:tx.first=1"
+      SecRule ARGS:b "@rx ." "id:2,phase:2,pass,chain"
+        SecRule MATCHED_VAR "@streq abc" "t:lowercase,setvar:tx.second=1"
+    `);
+    const TX = request(w, '/?a=XYZ&b=ABC').collection('TX');
+    expect([TX.first('first'), TX.first('second')]).toEqual(['1', '1']);
+  });
+});
+
 describe('flow: skip, skipAfter, allow', () => {
   it('skipAfter jumps past the marker; skip jumps over N rules', () => {
     const w = wafOf(`
