@@ -48,8 +48,13 @@ export interface HttpResponseContext {
 
 export interface HttpFilter {
   onRequestHeaders(ctx: HttpFilterContext): FilterResult | Promise<FilterResult>;
-  /** Present only on filters that inspect bodies; the proxy then buffers the body until all have continued. */
-  onRequestBody?(ctx: HttpFilterContext, chunk: Buffer, endOfStream: boolean): FilterResult;
+  /**
+   * Present only on filters that inspect bodies; the proxy then buffers the body until all have
+   * continued. Called only after every header filter continued, chunk by chunk in order. A
+   * promise defers that chunk's verdict (a body judged off the event loop): later chunks still
+   * arrive, and nothing goes upstream until every verdict is in or the route timeout fires.
+   */
+  onRequestBody?(ctx: HttpFilterContext, chunk: Buffer, endOfStream: boolean): FilterResult | Promise<FilterResult>;
   onResponseHeaders?(ctx: HttpFilterContext, response: HttpResponseContext): void;
 }
 

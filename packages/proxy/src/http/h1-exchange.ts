@@ -15,7 +15,7 @@ import {
 } from './h1-codec';
 import { Http1ServerConnection } from './h1-connection';
 import { writeLocalReply } from './local-reply';
-import { Flags, prepare, RequestContext, resolveTarget, retriable, runBodyFilters, runHeaderFilters } from './request';
+import { BodyInspection, Flags, prepare, RequestContext, resolveTarget, retriable, runHeaderFilters, takeContinueExpectation } from './request';
 import { rewritePath } from './route-match';
 import { logRequest } from './request-log';
 
@@ -25,6 +25,7 @@ const REPLAY_LIMIT = 64 * 1024;
 const BODY_FILTER_LIMIT = 1024 * 1024;
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const RETRY_BASE_MS = 25;
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
 const enum State {
   Filters,
@@ -38,6 +39,12 @@ export class Http1Exchange implements UpstreamHandler {
   receivingBody: boolean;
   private readonly ctx: RequestContext;
   private readonly body: BodyTracker;
+  /** Present when body filters run: they judge the whole body before anything goes upstream. */
+  private readonly inspection: BodyInspection | undefined;
+  /** Body filters only see chunks once every header filter continued; until then chunks wait here. */
+  private headersAllowed = false;
+  /** The client waits for our `100 Continue` before it sends the body. */
+  private expectContinue: boolean;
   private bodyChunks: Buffer[] = [];
   private bodyBytes = 0;
   private replayable = true;
@@ -86,6 +93,9 @@ export class Http1Exchange implements UpstreamHandler {
     this.ctx = new RequestContext('http/1.1', head.method, authority, path, head.headers, conn.info, chain.listenerName, rt.store.current);
     this.body = new BodyTracker(head.framing, 400);
     this.receivingBody = !this.body.done;
+    if (chain.bodyFilters.length > 0) this.inspection = new BodyInspection(chain, this.ctx);
+    // HTTP/1.0 clients get no interim responses (RFC 9110 §10.1.1): their expectation is only dropped.
+    this.expectContinue = takeContinueExpectation(head.headers) && head.minorVersion >= 1 && this.receivingBody;
   }
 
   start(): void {
@@ -95,7 +105,21 @@ export class Http1Exchange implements UpstreamHandler {
       if (used < this.leftover.length) this.conn.park(this.leftover.subarray(used));
     }
     if (this.state === State.Done) return;
-    runHeaderFilters(this.chain.filters, this.ctx, (reply) => (reply ? this.reply(reply, Flags.localFilterReply) : this.route()));
+    runHeaderFilters(this.chain.filters, this.ctx, (reply) => (reply ? this.reply(reply, Flags.localFilterReply) : this.onHeadersAllowed()));
+  }
+
+  /** Body filters now see the chunks that came while header filters ran, then the request is routed. */
+  private onHeadersAllowed(): void {
+    if (this.state === State.Done) return;
+    this.headersAllowed = true;
+    if (this.inspection) {
+      const last = this.bodyChunks.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const denied = this.inspection.feed(this.bodyChunks[i], i === last && !this.receivingBody);
+        if (denied) return this.reply(denied, Flags.localFilterReply);
+      }
+    }
+    this.route();
   }
 
   /** Downstream body bytes; returns how many belong to this request (the rest is the next request). */
@@ -110,12 +134,14 @@ export class Http1Exchange implements UpstreamHandler {
     }
     const piece = used === chunk.length ? chunk : chunk.subarray(0, used);
     if (this.body.done) this.receivingBody = false;
-    if (this.chain.bodyFilters.length > 0) {
+    // A client that sends the body without waiting needs no interim response (RFC 9110 §10.1.1).
+    this.expectContinue = false;
+    if (this.inspection) {
       if (this.bodyBytes + piece.length > BODY_FILTER_LIMIT) {
         this.reply({ status: 413, body: 'request body too large for inspection' }, '');
         return used;
       }
-      const denied = runBodyFilters(this.chain.bodyFilters, this.ctx, piece, !this.receivingBody);
+      const denied = this.headersAllowed ? this.inspection.feed(piece, !this.receivingBody) : undefined;
       if (denied) {
         this.reply(denied, Flags.localFilterReply);
         return used;
@@ -128,11 +154,11 @@ export class Http1Exchange implements UpstreamHandler {
       this.bodyChunks.push(piece);
       this.bodyBytes += piece.length;
       // Not connected yet (or body filters still deciding): stop reading past the replay window.
-      if (this.bodyBytes > REPLAY_LIMIT && this.chain.bodyFilters.length === 0) this.conn.socket.pause();
+      if (this.bodyBytes > REPLAY_LIMIT && !this.inspection) this.conn.socket.pause();
     }
     if (!this.receivingBody && this.waitingForBody) {
       this.waitingForBody = false;
-      this.attempt();
+      this.afterVerdicts();
     }
     return used;
   }
@@ -164,9 +190,22 @@ export class Http1Exchange implements UpstreamHandler {
     this.clusterCounted = true;
     this.ctx.path = rewritePath(target.route, this.ctx.path);
     if (action.timeoutMs > 0) this.conn.routeTimer.arm(action.timeoutMs);
-    // Body-inspecting filters must see the whole body before anything goes upstream.
-    if (this.chain.bodyFilters.length > 0 && this.receivingBody) this.waitingForBody = true;
-    else this.attempt();
+    if (this.expectContinue) {
+      this.expectContinue = false;
+      this.conn.socket.write(CONTINUE);
+    }
+    if (!this.inspection) this.attempt();
+    else if (this.receivingBody) this.waitingForBody = true;
+    else this.afterVerdicts();
+  }
+
+  /** Body filters may judge off the event loop; the route timeout bounds the wait. */
+  private afterVerdicts(): void {
+    (this.inspection as BodyInspection).whenJudged((denied) => {
+      if (this.state !== State.Filters) return; // timed out, or the client left, meanwhile
+      if (denied) this.reply(denied, Flags.localFilterReply);
+      else this.attempt();
+    });
   }
 
   private attempt(): void {

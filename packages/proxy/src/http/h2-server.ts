@@ -11,11 +11,12 @@ import { LocalReply } from './filter';
 import { Headers, HOP_BY_HOP } from './headers';
 import { http2Constants, http2Module } from './http2-module';
 import { localReplyHeaders } from './local-reply';
-import { DownstreamInfo, Flags, prepare, RequestContext, resolveTarget, retriable, runBodyFilters, runHeaderFilters } from './request';
+import { BodyInspection, DownstreamInfo, Flags, prepare, RequestContext, resolveTarget, retriable, runHeaderFilters, takeContinueExpectation } from './request';
 import { logRequest } from './request-log';
 import { rewritePath } from './route-match';
 
 const BODY_FILTER_LIMIT = 1024 * 1024;
+const NO_BYTES = Buffer.alloc(0);
 
 export class Http2Downstream {
   /** Created with the first HTTP/2 connection, so HTTP/1-only proxies never load node:http2. */
@@ -63,6 +64,8 @@ class Http2Exchange {
   private done = false;
   private timer: NodeJS.Timeout | undefined;
   private bytesSent = 0;
+  /** The client waits for a 100 before it sends DATA (RFC 9113 §8.1 allows the expectation). */
+  private readonly expectContinue: boolean;
 
   constructor(
     private readonly rt: Runtime,
@@ -80,40 +83,47 @@ class Http2Exchange {
     }
     const authority = String(raw[':authority'] ?? raw.host ?? '');
     this.ctx = new RequestContext('h2', String(raw[':method']), authority, String(raw[':path'] ?? '/'), headers, info, chain.listenerName, rt.store.current);
+    this.expectContinue = takeContinueExpectation(headers) && !stream.endAfterHeaders;
     stream.on('error', () => undefined); // reported through 'close'
     stream.on('close', () => this.onDownstreamClose());
   }
 
   start(): void {
     prepare(this.chain, this.ctx);
-    runHeaderFilters(this.chain.filters, this.ctx, (reply) => {
-      if (reply) return this.reply(reply, Flags.localFilterReply);
-      if (this.chain.bodyFilters.length > 0) this.inspectBody();
-      else this.route(undefined);
-    });
+    runHeaderFilters(this.chain.filters, this.ctx, (reply) => (reply ? this.reply(reply, Flags.localFilterReply) : this.route()));
   }
 
-  /** Buffer the body for body filters (WAF) before anything goes upstream. */
-  private inspectBody(): void {
+  /**
+   * Without body filters the body streams upstream (`send(undefined)`); with them it is
+   * buffered and judged whole first, verdicts that come as promises included.
+   */
+  private readBody(send: (body: Buffer | undefined) => void): void {
+    if (this.chain.bodyFilters.length === 0) return send(undefined);
+    const inspection = new BodyInspection(this.chain, this.ctx);
     const chunks: Buffer[] = [];
     let size = 0;
     this.stream.on('data', (chunk: Buffer) => {
       if (this.done) return;
       size += chunk.length;
       if (size > BODY_FILTER_LIMIT) return this.reply({ status: 413, body: 'request body too large for inspection' }, '');
-      const denied = runBodyFilters(this.chain.bodyFilters, this.ctx, chunk, false);
+      const denied = inspection.feed(chunk, false);
       if (denied) return this.reply(denied, Flags.localFilterReply);
       chunks.push(chunk);
     });
     this.stream.on('end', () => {
       if (this.done) return;
-      const denied = runBodyFilters(this.chain.bodyFilters, this.ctx, Buffer.alloc(0), true);
+      const denied = inspection.feed(NO_BYTES, true);
       if (denied) return this.reply(denied, Flags.localFilterReply);
-      this.route(Buffer.concat(chunks));
+      // The route timeout, armed already, bounds a verdict that never comes.
+      inspection.whenJudged((late) => {
+        if (this.done) return;
+        if (late) this.reply(late, Flags.localFilterReply);
+        else send(Buffer.concat(chunks));
+      });
     });
   }
 
-  private route(body: Buffer | undefined): void {
+  private route(): void {
     if (this.done) return;
     const target = resolveTarget(this.rt, this.ctx);
     if (target.kind === 'reply') return this.reply(target.reply, target.flag);
@@ -133,7 +143,9 @@ class Http2Exchange {
         this.reply({ status: 504, body: 'upstream request timeout' }, Flags.upstreamTimeout);
       }, target.action.timeoutMs);
     }
-    const attempt = (): void => {
+    // Only now, with filters and routing done, is the body worth sending.
+    if (this.expectContinue && !this.stream.destroyed) this.stream.additionalHeaders({ ':status': 100 });
+    const attempt = (body: Buffer | undefined): void => {
       const host = cluster.pickHost(target.hashKey, this.host);
       if (!host) return this.reply({ status: 503, body: `cluster ${cluster.config.name}: no healthy upstream` }, Flags.noHealthyUpstream);
       this.host = host;
@@ -145,14 +157,14 @@ class Http2Exchange {
           // Nothing was sent yet, so a connect failure is always safe to retry.
           if (policy && this.retries < policy.numRetries && retriable(target.action, { connectFailure: true })) {
             this.retries++;
-            return attempt();
+            return attempt(body);
           }
           return this.reply({ status: 503, body: `upstream connect error: ${err?.message}` }, Flags.upstreamConnectFailure);
         }
         this.forward(session, body);
       });
     };
-    attempt();
+    this.readBody(attempt);
   }
 
   private forward(session: http2.ClientHttp2Session, body: Buffer | undefined): void {

@@ -106,17 +106,53 @@ export function runHeaderFilters(filters: readonly HttpFilter[], ctx: HttpFilter
   done();
 }
 
-/** Body filters see each chunk; the first local reply wins. */
-export function runBodyFilters(filters: readonly HttpFilter[], ctx: HttpFilterContext, chunk: Buffer, end: boolean): LocalReply | undefined {
-  for (const f of filters) {
-    try {
-      const r = f.onRequestBody?.(ctx, chunk, end);
-      if (isLocalReply(r)) return r.localReply;
-    } catch (e) {
-      return filterFailure(e);
-    }
+/**
+ * One request's body through the body filters, chunk by chunk. Synchronous denials come back
+ * at once; verdicts that come as promises are collected, and `whenJudged` waits for them all.
+ */
+export class BodyInspection {
+  private pending: Promise<LocalReply | undefined>[] | undefined;
+  /** The filters the request started with: a config change mid-body must not skip a verdict. */
+  private readonly filters: readonly HttpFilter[];
+
+  constructor(chain: HttpChain, private readonly ctx: HttpFilterContext) {
+    this.filters = chain.bodyFilters;
   }
-  return undefined;
+
+  /** A denial decided synchronously, or undefined (deferred verdicts wait for `whenJudged`). */
+  feed(chunk: Buffer, end: boolean): LocalReply | undefined {
+    for (const f of this.filters) {
+      let r: FilterResult | Promise<FilterResult>;
+      try {
+        r = (f.onRequestBody as NonNullable<HttpFilter['onRequestBody']>)(this.ctx, chunk, end);
+      } catch (e) {
+        return filterFailure(e);
+      }
+      if (r instanceof Promise) (this.pending ??= []).push(r.then((res) => (isLocalReply(res) ? res.localReply : undefined), filterFailure));
+      else if (isLocalReply(r)) return r.localReply;
+    }
+    return undefined;
+  }
+
+  /** `done` gets the first deferred denial, in chunk and filter order, once every verdict is in. */
+  whenJudged(done: (reply?: LocalReply) => void): void {
+    const pending = this.pending;
+    if (!pending) return done();
+    this.pending = undefined;
+    void Promise.all(pending).then((replies) => done(replies.find((r) => r !== undefined)));
+  }
+}
+
+/**
+ * Strips `Expect: 100-continue` and says whether the client sent it. Like Envoy without
+ * proxy_100_continue, the proxy answers the expectation itself (once its filters let the
+ * request through) instead of asking the upstream, which then never sees the header.
+ */
+export function takeContinueExpectation(headers: Headers): boolean {
+  const expect = headers.get('expect');
+  if (expect === undefined || expect.trim().toLowerCase() !== '100-continue') return false;
+  headers.delete('expect');
+  return true;
 }
 
 function filterFailure(e: unknown): LocalReply {

@@ -1,22 +1,23 @@
 // Small real-socket helpers for tests: an HTTP/1.1 client that speaks raw bytes, a
 // recording TCP relay (the "tap" between proxies), and an HTTP echo app.
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 
-export function listen(server: net.Server | http.Server): Promise<number> {
+export function listen(server: net.Server | http.Server | http2.Http2Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
 }
 
-export function close(server: net.Server | http.Server): Promise<void> {
+export function close(server: net.Server | http.Server | http2.Http2Server): Promise<void> {
   return new Promise((resolve) => {
     (server as http.Server).closeAllConnections?.();
     server.close(() => resolve());
   });
 }
 
-/** App that answers every request with who it is, what it got and the forwarded identity. */
-export function echoApp(name: string): http.Server {
-  return http.createServer((req, res) => {
+/** Answers every request with who it is, what it got and the forwarded identity (HTTP/1.1 and h2 alike). */
+function echo(name: string) {
+  return (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -24,7 +25,16 @@ export function echoApp(name: string): http.Server {
       res.writeHead(200, { 'content-type': 'application/json', 'x-app': name });
       res.end(body);
     });
-  });
+  };
+}
+
+export function echoApp(name: string): http.Server {
+  return http.createServer(echo(name));
+}
+
+/** The echo app over h2c (prior knowledge), for the proxy's HTTP/2 upstream path. */
+export function h2EchoApp(name: string): http2.Http2Server {
+  return http2.createServer(echo(name));
 }
 
 export interface Tap {
@@ -112,5 +122,19 @@ export function request(port: number, opts: http.RequestOptions & { body?: strin
     });
     req.on('error', reject);
     req.end(opts.body);
+  });
+}
+
+/** One request on an HTTP/2 session; the body (if any) is sent at once. */
+export function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: string | Buffer): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers);
+    let head: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => (head = h));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ status: Number(head[':status']), headers: head as http.IncomingHttpHeaders, body: Buffer.concat(chunks).toString() }));
+    stream.on('error', reject);
+    stream.end(body);
   });
 }
