@@ -133,15 +133,11 @@ function h1HasBody(ctx: HttpFilterContext): boolean {
   return ctx.headers.has('transfer-encoding') || Number(ctx.headers.get('content-length') ?? 0) > 0;
 }
 
-/** One request's WAF state. Body bytes can arrive before the headers hook (read with the head). */
+/** One request's WAF state, from its headers hook to the end of its body. */
 interface RequestState {
-  tx: Transaction | undefined;
-  early: Buffer[];
-  ended: boolean;
+  tx: Transaction;
   /** Body bytes received, for the offload decision (the Transaction keeps at most its limit). */
   bodyBytes: number;
-  /** HTTP/1.1: the headers hook's pending promise, settled with the verdict at end of body. */
-  settle: ((result: FilterResult) => void) | undefined;
 }
 
 /**
@@ -151,10 +147,11 @@ interface RequestState {
  * match leaves an audit event (rule ids, matched data cut short, anomaly score).
  *
  * Phase 2 of a request with more than `offload_threshold_bytes` to inspect runs on a
- * worker thread, so a huge or hostile body cannot stall the proxy's other requests. Body
- * filters answer synchronously, so over HTTP/1.1 the headers hook returns a promise the
- * body's end settles; HTTP/2 bodies only start once header filters are done, so h2 phase 2
- * stays inline. If the worker cannot answer (died, overran, busy) the request fails closed
+ * worker thread, so a huge or hostile body cannot stall the proxy's other requests: the
+ * body hook answers the end of the body with a promise, over HTTP/1.1 and HTTP/2 alike (a
+ * bodiless HTTP/1.1 request is judged by the headers hook, as no body hook follows). The
+ * headers hook itself never waits for the body, so the proxy can answer `Expect:
+ * 100-continue` before the body is sent. If the worker cannot answer (died, overran, busy) the request fails closed
  * in BLOCK mode (503 saying why: the operator asked for enforcement, and an unjudged
  * request may be the attack that killed the worker) and open in DETECT mode (which
  * promises never to change traffic).
@@ -169,12 +166,6 @@ export const wafFilterFactory: HttpFilterFactory = {
     const states = new WeakMap<HttpFilterContext, RequestState>();
     const countVerdict = counterFamily(env, 'waf_verdicts_total', ['policy', 'verdict']);
     const countRuleMatch = counterFamily(env, 'waf_rule_matches_total', ['policy', 'rule']);
-
-    const stateOf = (ctx: HttpFilterContext): RequestState => {
-      let state = states.get(ctx);
-      if (!state) states.set(ctx, (state = { tx: undefined, early: [], ended: false, bodyBytes: 0, settle: undefined }));
-      return state;
-    };
 
     const decide = (ctx: HttpFilterContext, verdict: Verdict, interruption: Interruption | null, final: boolean): FilterResult => {
       if (!interruption && !final) return 'continue';
@@ -217,7 +208,7 @@ export const wafFilterFactory: HttpFilterFactory = {
 
     /** Phase 2, inline for the common small request, on a worker past the threshold. */
     const judge = (ctx: HttpFilterContext, state: RequestState, tx: Transaction): FilterResult | Promise<FilterResult> => {
-      const inline = threshold < 0 || ctx.protocol === 'h2' || ctx.path.length + state.bodyBytes <= threshold;
+      const inline = threshold < 0 || ctx.path.length + state.bodyBytes <= threshold;
       if (inline) return decide(ctx, tx, tx.processRequestBody(), true);
       const { body, truncated } = tx.requestBodySoFar();
       const request = {
@@ -232,42 +223,23 @@ export const wafFilterFactory: HttpFilterFactory = {
 
     return {
       onRequestHeaders(ctx) {
-        const state = stateOf(ctx);
         const tx = waf.newTransaction({ id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port });
-        state.tx = tx;
         const early = tx.processRequestHeaders(ctx.method, ctx.path, httpVersion(ctx), headerList(ctx));
         if (early) return decide(ctx, tx, early, true);
-        for (const chunk of state.early.splice(0)) {
-          state.bodyBytes += chunk.length;
-          const stopped = tx.appendRequestBody(chunk);
-          if (stopped) return decide(ctx, tx, stopped, true);
-        }
-        if (ctx.protocol === 'h2') return 'continue';
-        if (state.ended || !h1HasBody(ctx)) return judge(ctx, state, tx);
-        return new Promise<FilterResult>((resolve) => (state.settle = resolve));
+        const state = { tx, bodyBytes: 0 };
+        if (ctx.protocol === 'http/1.1' && !h1HasBody(ctx)) return judge(ctx, state, tx);
+        states.set(ctx, state);
+        return 'continue';
       },
       onRequestBody(ctx, chunk, endOfStream) {
-        const state = stateOf(ctx);
-        const tx = state.tx;
-        if (!tx) {
-          // Read with the head, before the headers hook ran: kept for it.
-          state.early.push(chunk);
-          state.ended = endOfStream;
-          return 'continue';
-        }
+        const state = states.get(ctx);
+        if (!state) return 'continue'; // already decided by the headers hook
+        const { tx } = state;
         state.bodyBytes += chunk.length;
         const stopped = chunk.length > 0 ? tx.appendRequestBody(chunk) : null;
-        const settle = state.settle;
-        if (!settle) {
-          if (stopped) return decide(ctx, tx, stopped, true);
-          // HTTP/2: the headers hook is over, so the verdict must come now (judge runs h2 inline).
-          return endOfStream ? (judge(ctx, state, tx) as FilterResult) : 'continue';
-        }
-        if (stopped) settle(decide(ctx, tx, stopped, true));
-        else if (endOfStream) void Promise.resolve(judge(ctx, state, tx)).then(settle);
-        else return 'continue';
-        state.settle = undefined;
-        return 'continue';
+        if (stopped || endOfStream) states.delete(ctx);
+        if (stopped) return decide(ctx, tx, stopped, true);
+        return endOfStream ? judge(ctx, state, tx) : 'continue';
       },
     };
   },
