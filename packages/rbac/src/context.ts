@@ -25,6 +25,7 @@ export class EvaluationState {
   private destinationIp: IpAddress | null | undefined;
   private mixedCaseNames: Map<string, string> | null | undefined;
   private urlPath: string | null | undefined;
+  private peerNames: readonly string[] | undefined;
 
   constructor(readonly ctx: RbacContext) {}
 
@@ -58,6 +59,18 @@ export class EvaluationState {
       value = headers[name]!;
     }
     return typeof value === 'string' ? value : value.join(',');
+  }
+
+  /** What authenticated.principal_name is matched against: URI SANs, DNS SANs, then the subject; none without a peer certificate. */
+  principalNames(): readonly string[] {
+    if (this.peerNames === undefined) {
+      const cert = this.ctx.peerCertificate;
+      if (cert === undefined) this.peerNames = [];
+      // The usual mesh peer has URI SANs only: use that list as is rather than copy it.
+      else if (cert.dnsSans === undefined && cert.subject === undefined) this.peerNames = cert.uriSans ?? [];
+      else this.peerNames = [...(cert.uriSans ?? []), ...(cert.dnsSans ?? []), ...(cert.subject === undefined ? [] : [cert.subject])];
+    }
+    return this.peerNames;
   }
 
   /** The request path without query string or fragment, as url_path matches it. */

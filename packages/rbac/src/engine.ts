@@ -1,8 +1,10 @@
+import { policyConditions } from './conditions';
 import type { RbacAction, RbacFilterConfig, RbacRules } from './config';
 import { EvaluationState, type RbacContext } from './context';
 import { RbacConfigError } from './errors';
 import { asObject, checkFields } from './fields';
-import { compilePolicy, type Matcher } from './matchers';
+import { compilePolicy } from './matchers';
+import { indexPolicies } from './policy-index';
 
 /** One envoy.config.rbac.v3.RBAC, compiled. */
 export interface CompiledRules {
@@ -23,16 +25,9 @@ export function compileRbacRules(config: RbacRules | unknown, field = 'rules'): 
   if (!action || !ACTIONS.includes(action)) throw new RbacConfigError(`${field}.action`, `${JSON.stringify(rawAction)} is not ALLOW, DENY or LOG`);
   const policies = asObject(rules['policies'] ?? {}, `${field}.policies`);
   // Envoy keeps policies in a std::map, so the reported match is the first by name.
-  const compiled: Array<[string, Matcher]> = Object.keys(policies)
-    .sort()
-    .map((name) => [name, compilePolicy(policies[name], `${field}.policies[${JSON.stringify(name)}]`)]);
-  return {
-    action,
-    firstMatch(state) {
-      for (const [name, matches] of compiled) if (matches(state)) return name;
-      return undefined;
-    },
-  };
+  const names = Object.keys(policies).sort();
+  const matchers = names.map((name) => compilePolicy(policies[name], `${field}.policies[${JSON.stringify(name)}]`));
+  return { action, firstMatch: indexPolicies(names, matchers, names.map((name) => policyConditions(policies[name]))) };
 }
 
 export interface RbacRulesResult {

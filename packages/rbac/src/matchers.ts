@@ -244,13 +244,7 @@ function compileAuthenticated(message: unknown, field: string): Matcher {
   checkFields(authenticated, field, ['principal_name']);
   if (authenticated['principal_name'] === undefined) return (state) => state.ctx.peerCertificate !== undefined;
   const test = compileStringMatcher(authenticated['principal_name'], `${field}.principal_name`);
-  // Envoy tries URI SANs, then DNS SANs, then the subject.
-  return (state) => {
-    const cert = state.ctx.peerCertificate;
-    if (!cert) return false;
-    if (cert.uriSans?.some(test) || cert.dnsSans?.some(test)) return true;
-    return cert.subject !== undefined && test(cert.subject);
-  };
+  return (state) => state.principalNames().some(test);
 }
 
 /** Compiles envoy.config.rbac.v3.Principal. */
