@@ -5,7 +5,7 @@ import { asArray, asObject } from './fields';
 // with one of `prefixes`". Anything the reading does not understand is unconstrained, which
 // only costs speed, never a decision.
 
-/** A request attribute a condition is on: `principal`, `path`, `port` or `header:<lower-case name>`. */
+/** A request attribute a condition is on: `principal`, `namespace`, `path`, `port` or `header:<lower-case name>`. */
 export type Attribute = string;
 
 export interface Keys {
@@ -74,6 +74,19 @@ function stringKeys(message: unknown): Keys | undefined {
   return undefined;
 }
 
+// Istio's translation of a `namespaces` source; a namespace name has no regex metacharacters.
+const ISTIO_NAMESPACE_REGEX = /^\.\*\/ns\/([A-Za-z0-9_-]+)\/\.\*$/;
+
+/**
+ * The namespace of a principal_name regex `.*\/ns/<namespace>/.*`: it can only match a name
+ * containing `/ns/<namespace>/`, i.e. one whose principalNamespaces() include it.
+ */
+function istioNamespace(message: unknown): string | undefined {
+  const regex = asObject(message, '')['safe_regex'];
+  if (regex === undefined) return undefined;
+  return ISTIO_NAMESPACE_REGEX.exec(asObject(regex, '')['regex'] as string)?.[1];
+}
+
 function headerConditions(message: unknown): Conditions {
   const header = asObject(message, '');
   // Inverted matches and missing-as-empty can match without the header's value hitting a key.
@@ -118,7 +131,9 @@ function principalConditions(message: unknown): Conditions {
   const principal = asObject(message, '');
   if (principal['authenticated'] !== undefined) {
     const name = asObject(principal['authenticated'], '')['principal_name'];
-    return name === undefined ? UNCONSTRAINED : only('principal', stringKeys(name));
+    if (name === undefined) return UNCONSTRAINED;
+    const namespace = istioNamespace(name);
+    return namespace === undefined ? only('principal', stringKeys(name)) : only('namespace', exactKey(namespace));
   }
   return sharedConditions(principal, PRINCIPAL_LISTS, principalConditions);
 }

@@ -26,6 +26,7 @@ export class EvaluationState {
   private mixedCaseNames: Map<string, string> | null | undefined;
   private urlPath: string | null | undefined;
   private peerNames: readonly string[] | undefined;
+  private peerNamespaces: readonly string[] | undefined;
 
   constructor(readonly ctx: RbacContext) {}
 
@@ -71,6 +72,26 @@ export class EvaluationState {
       else this.peerNames = [...(cert.uriSans ?? []), ...(cert.dnsSans ?? []), ...(cert.subject === undefined ? [] : [cert.subject])];
     }
     return this.peerNames;
+  }
+
+  /**
+   * The segments that follow `/ns/` (up to the next `/`) in the principal names: what Istio's
+   * `namespaces` source, the regex `.*\/ns/<namespace>/.*`, needs to find.
+   */
+  principalNamespaces(): readonly string[] {
+    if (this.peerNamespaces === undefined) {
+      const namespaces: string[] = [];
+      for (const name of this.principalNames()) {
+        // Occurrences may overlap ("/ns/ns/a/"), so each search starts one past the last.
+        for (let at = name.indexOf('/ns/'); at >= 0; at = name.indexOf('/ns/', at + 1)) {
+          const end = name.indexOf('/', at + 4);
+          if (end < 0) break;
+          namespaces.push(name.slice(at + 4, end));
+        }
+      }
+      this.peerNamespaces = namespaces;
+    }
+    return this.peerNamespaces;
   }
 
   /** The request path without query string or fragment, as url_path matches it. */

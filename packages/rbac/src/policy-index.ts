@@ -9,6 +9,8 @@ function readerFor(attribute: Attribute): AttributeReader {
   switch (attribute) {
     case 'principal':
       return (state) => state.principalNames();
+    case 'namespace':
+      return (state) => state.principalNamespaces();
     case 'path':
       return (state) => state.path();
     case 'port':

@@ -19,7 +19,8 @@ function random(seed: number): () => number {
 // A small vocabulary, so generated policies and requests often meet.
 const NAMESPACES = ['a', 'b', 'c'];
 const ACCOUNTS = ['x', 'y'];
-const SPIFFE_IDS = NAMESPACES.flatMap((ns) => ACCOUNTS.map((sa) => `spiffe://cluster.local/ns/${ns}/sa/${sa}`));
+// The last one has overlapping `/ns/` segments, as a namespace named "ns" gives.
+const SPIFFE_IDS = [...NAMESPACES.flatMap((ns) => ACCOUNTS.map((sa) => `spiffe://cluster.local/ns/${ns}/sa/${sa}`)), 'spiffe://td/ns/ns/a/sa/x'];
 const DNS_NAMES = ['x.a', 'y.b', 'z.c'];
 const SUBJECTS = ['CN=x', 'CN=y'];
 const PATHS = ['/', '/a', '/a/b', '/a/b/c', '/b', '/b/1', '/svc-1/items', '/svc-10/items', ''];
@@ -110,6 +111,8 @@ class Generator {
       (): Principal => ({ authenticated: {} }),
       (): Principal => ({ authenticated: { principal_name: this.stringMatcher([...SPIFFE_IDS, ...DNS_NAMES, ...SUBJECTS]) } }),
       (): Principal => ({ authenticated: { principal_name: this.stringMatcher([...SPIFFE_IDS, ...DNS_NAMES, ...SUBJECTS]) } }),
+      // Istio's translation of a `namespaces` source.
+      (): Principal => ({ authenticated: { principal_name: { safe_regex: { regex: `.*/ns/${this.pick([...NAMESPACES, 'ns'])}/.*` } } } }),
       (): Principal => ({ source_ip: { address_prefix: this.pick(['10.0.0.0', '10.1.0.0']), prefix_len: { value: 16 } } }),
       (): Principal => ({ header: this.header() }),
       (): Principal => ({ url_path: { path: this.stringMatcher(PATHS.filter(Boolean)) } }),
