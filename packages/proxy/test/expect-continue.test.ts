@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Proxy, type HttpFilterFactory } from '../src';
-import { close, listen } from './helpers/net';
+import { close, h1PostExpecting, listen, type ExpectOutcome } from './helpers/net';
 import { plainSnapshot } from './helpers/plain';
 
 const HOST = '127.0.10.2';
@@ -29,36 +29,7 @@ const bodyInspector: HttpFilterFactory = {
   create: () => ({ onRequestHeaders: () => 'continue', onRequestBody: () => 'continue' }),
 };
 
-interface Outcome {
-  continued: boolean;
-  status: number;
-  body: string;
-}
-
-/** POST that sends its body only after a `100 Continue`, as curl and most HTTP clients do. */
-function h1PostExpecting(port: number, path: string, body: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const headers = { expect: '100-continue', 'content-length': String(body.length) };
-    const req = http.request({ host: HOST, port, method: 'POST', path, headers, agent: false });
-    let continued = false;
-    req.on('continue', () => {
-      continued = true;
-      req.end(body);
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        resolve({ continued, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
-        req.destroy();
-      });
-    });
-    req.on('error', reject);
-    req.flushHeaders();
-  });
-}
-
-function h2PostExpecting(session: http2.ClientHttp2Session, path: string, body: string): Promise<Outcome> {
+function h2PostExpecting(session: http2.ClientHttp2Session, path: string, body: string): Promise<ExpectOutcome> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':method': 'POST', ':path': path, ':authority': 'app', expect: '100-continue' });
     let continued = false;
@@ -114,14 +85,14 @@ describe.each([
   test('HTTP/1.1: 100 from the proxy, the body reaches the app, the expectation does not', async () => {
     const port = await proxyTo(h1AppPort, filters);
     upstreamExpectations.length = 0;
-    expect(await h1PostExpecting(port, '/upload', BODY)).toEqual({ continued: true, status: 200, body: BODY });
+    expect(await h1PostExpecting(HOST, port, '/upload', BODY)).toEqual({ continued: true, status: 200, body: BODY });
     expect(upstreamExpectations).toEqual([undefined]);
   });
 
   test('HTTP/1.1: a request the filters deny gets its 403 and never sends the body', async () => {
     const port = await proxyTo(h1AppPort, filters);
     upstreamExpectations.length = 0;
-    expect(await h1PostExpecting(port, '/denied', BODY)).toEqual({ continued: false, status: 403, body: 'denied' });
+    expect(await h1PostExpecting(HOST, port, '/denied', BODY)).toEqual({ continued: false, status: 403, body: 'denied' });
     expect(upstreamExpectations).toEqual([]);
   });
 

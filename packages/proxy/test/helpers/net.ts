@@ -138,3 +138,33 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
     stream.end(body);
   });
 }
+
+export interface ExpectOutcome {
+  /** Whether a `100 Continue` came (and the body was sent after it). */
+  continued: boolean;
+  status: number;
+  body: string;
+}
+
+/** POST that sends its body only after a `100 Continue`, as curl and most HTTP clients do. */
+export function h1PostExpecting(host: string, port: number, path: string, body: string, extra: http.OutgoingHttpHeaders = {}): Promise<ExpectOutcome> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...extra, expect: '100-continue', 'content-length': String(body.length) };
+    const req = http.request({ host, port, method: 'POST', path, headers, agent: false });
+    let continued = false;
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ continued, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
