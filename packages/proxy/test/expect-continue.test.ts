@@ -15,6 +15,11 @@ const HOST = '127.0.10.2';
 const upstreamExpectations: (string | undefined)[] = [];
 function recordingHandler(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
   upstreamExpectations.push(req.headers.expect);
+  if (req.url === '/interim' && res instanceof http.ServerResponse) {
+    // Interim responses nobody asked this app for: a 100 the proxy must drop, a 103 it passes on.
+    res.writeContinue();
+    res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+  }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => res.end(Buffer.concat(chunks)));
@@ -121,5 +126,22 @@ test('HTTP/1.1: a client that sends the body without waiting gets no 100, and th
   });
   expect(res).toMatch(/^HTTP\/1\.1 200 /);
   expect(res).not.toContain('100 Continue');
+  expect(res.endsWith('hello')).toBe(true);
+});
+
+test('HTTP/1.1: the client gets one 100 (the proxy\'s), and the upstream\'s 103 Early Hints', async () => {
+  const port = await proxyTo(h1AppPort, ['test.deny_path']);
+  const res = await new Promise<string>((resolve) => {
+    const s = net.connect(port, HOST);
+    let seen = '';
+    s.on('data', (d: Buffer) => {
+      const before = seen;
+      seen += d.toString('latin1');
+      if (!before.includes('100 Continue') && seen.includes('100 Continue')) s.write('hello');
+    });
+    s.on('close', () => resolve(seen));
+    s.write('POST /interim HTTP/1.1\r\nHost: app\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n');
+  });
+  expect(res.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 100', 'HTTP/1.1 103', 'HTTP/1.1 200']);
   expect(res.endsWith('hello')).toBe(true);
 });

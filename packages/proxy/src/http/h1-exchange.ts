@@ -272,9 +272,10 @@ export class Http1Exchange implements UpstreamHandler {
       return this.protocolError((e as Error).message);
     }
     if (res.status < 200) {
-      // 100 Continue and friends: pass through (the client may be waiting for it), keep reading.
       if (res.status === 101) return this.protocolError('protocol upgrades are not supported');
-      this.conn.socket.write(buf.subarray(0, end));
+      // 100 Continue is the proxy's own to give (the upstream never sees an expectation); other
+      // interim responses (103 Early Hints) reach HTTP/1.1 clients, never HTTP/1.0 ones (RFC 9110 §15.2).
+      if (res.status !== 100 && this.head.minorVersion >= 1) this.conn.socket.write(buf.subarray(0, end));
       if (end < buf.length) this.onUpstreamData(conn, buf.subarray(end));
       return;
     }
