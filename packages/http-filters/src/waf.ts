@@ -150,11 +150,11 @@ interface RequestState {
  * worker thread, so a huge or hostile body cannot stall the proxy's other requests: the
  * body hook answers the end of the body with a promise, over HTTP/1.1 and HTTP/2 alike (a
  * bodiless HTTP/1.1 request is judged by the headers hook, as no body hook follows). The
- * headers hook itself never waits for the body, so the proxy can answer `Expect:
- * 100-continue` before the body is sent. If the worker cannot answer (died, overran, busy) the request fails closed
- * in BLOCK mode (503 saying why: the operator asked for enforcement, and an unjudged
- * request may be the attack that killed the worker) and open in DETECT mode (which
- * promises never to change traffic).
+ * headers hook never waits for the body, so the proxy can answer `Expect: 100-continue`
+ * before the client sends it. If the worker cannot answer (died, overran, busy) the request
+ * fails closed in BLOCK mode (503 saying why: the operator asked for enforcement, and an
+ * unjudged request may be the attack that killed the worker) and open in DETECT mode
+ * (which promises never to change traffic).
  */
 export const wafFilterFactory: HttpFilterFactory = {
   create(typedConfig: unknown, env): HttpFilter {
@@ -167,8 +167,7 @@ export const wafFilterFactory: HttpFilterFactory = {
     const countVerdict = counterFamily(env, 'waf_verdicts_total', ['policy', 'verdict']);
     const countRuleMatch = counterFamily(env, 'waf_rule_matches_total', ['policy', 'rule']);
 
-    const decide = (ctx: HttpFilterContext, verdict: Verdict, interruption: Interruption | null, final: boolean): FilterResult => {
-      if (!interruption && !final) return 'continue';
+    const decide = (ctx: HttpFilterContext, verdict: Verdict, interruption: Interruption | null): FilterResult => {
       const event: WafAuditEvent = {
         policy: config.policy ?? '',
         mode,
@@ -209,14 +208,14 @@ export const wafFilterFactory: HttpFilterFactory = {
     /** Phase 2, inline for the common small request, on a worker past the threshold. */
     const judge = (ctx: HttpFilterContext, state: RequestState, tx: Transaction): FilterResult | Promise<FilterResult> => {
       const inline = threshold < 0 || ctx.path.length + state.bodyBytes <= threshold;
-      if (inline) return decide(ctx, tx, tx.processRequestBody(), true);
+      if (inline) return decide(ctx, tx, tx.processRequestBody());
       const { body, truncated } = tx.requestBodySoFar();
       const request = {
         id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port, method: ctx.method, uri: ctx.path,
         httpVersion: httpVersion(ctx), headers: headerList(ctx), body, bodyTruncated: truncated,
       };
       return poolFor(directives, config).evaluate(request).then(
-        (verdict) => decide(ctx, verdict, verdict.interruption, true),
+        (verdict) => decide(ctx, verdict, verdict.interruption),
         (e: Error) => unjudged(ctx, e),
       );
     };
@@ -225,7 +224,7 @@ export const wafFilterFactory: HttpFilterFactory = {
       onRequestHeaders(ctx) {
         const tx = waf.newTransaction({ id: ctx.requestId, clientIp: ctx.peer.address, serverPort: ctx.local.port });
         const early = tx.processRequestHeaders(ctx.method, ctx.path, httpVersion(ctx), headerList(ctx));
-        if (early) return decide(ctx, tx, early, true);
+        if (early) return decide(ctx, tx, early);
         const state = { tx, bodyBytes: 0 };
         if (ctx.protocol === 'http/1.1' && !h1HasBody(ctx)) return judge(ctx, state, tx);
         states.set(ctx, state);
@@ -238,7 +237,7 @@ export const wafFilterFactory: HttpFilterFactory = {
         state.bodyBytes += chunk.length;
         const stopped = chunk.length > 0 ? tx.appendRequestBody(chunk) : null;
         if (stopped || endOfStream) states.delete(ctx);
-        if (stopped) return decide(ctx, tx, stopped, true);
+        if (stopped) return decide(ctx, tx, stopped);
         return endOfStream ? judge(ctx, state, tx) : 'continue';
       },
     };
