@@ -1,8 +1,10 @@
 // RBAC evaluation cost per request, for 1, 100 and 1,000 AuthorizationPolicies
 // translated to Envoy RBAC and enforced by @trellis/rbac, as ratios against an empty
 // policy set measured in the same run (absolute ns vary by machine; ratios less so).
+// Two requests per size: one matching the last policy in Envoy's (name) order, the worst
+// case for a walk over every policy, and one matching none (an ALLOW engine's denial).
 //
-// Run: npx tsc -b && node test/bench/rbac-eval.bench.js
+// Run: npx tsc -b && /usr/bin/time -v node test/bench/rbac-eval.bench.js
 'use strict';
 
 const { compileRbacChain } = require('../../packages/rbac/dist/index.js');
@@ -10,34 +12,46 @@ const { parseAuthorizationPolicy, toEnvoyHttpRbac } = require('../../packages/po
 
 const WORKLOAD = { namespace: 'foo', labels: { app: 'httpbin' } };
 
-/** Policy i allows one caller to one path prefix with GET/HEAD; a typical per-service policy. */
-function allowPolicy(i) {
+/**
+ * A realistic mix of per-caller policies, by i % 4: a principal and its namespace to a path
+ * prefix with GET/HEAD and a header condition; a whole namespace to one exact path with POST;
+ * a principal to a path prefix, any method; a namespace to everything but /admin/ with GET.
+ */
+const RULES = [
+  (i) => ({
+    from: [{ source: { principals: [`cluster.local/ns/client-${i}/sa/app`], namespaces: [`client-${i}`] } }],
+    to: [{ operation: { methods: ['GET', 'HEAD'], paths: [`/svc-${i}/*`] } }],
+    when: [{ key: 'request.headers[x-tenant]', values: ['acme', 'tenant-*'] }],
+  }),
+  (i) => ({ from: [{ source: { namespaces: [`client-${i}`] } }], to: [{ operation: { methods: ['POST'], paths: [`/orders/${i}`] } }] }),
+  (i) => ({ from: [{ source: { principals: [`cluster.local/ns/client-${i}/sa/app`] } }], to: [{ operation: { paths: [`/api/${i}/*`] } }] }),
+  (i) => ({ from: [{ source: { namespaces: [`client-${i}`] } }], to: [{ operation: { methods: ['GET'], notPaths: ['/admin/*'] } }] }),
+];
+
+/** What a request from client-i must look like to match policy i's rule. */
+const REQUESTS = [
+  (i) => ({ method: 'GET', path: `/svc-${i}/items?limit=10` }),
+  (i) => ({ method: 'POST', path: `/orders/${i}` }),
+  (i) => ({ method: 'PUT', path: `/api/${i}/settings` }),
+  () => ({ method: 'GET', path: '/status' }),
+];
+
+function policy(i) {
   return parseAuthorizationPolicy({
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
     metadata: { name: `allow-${String(i).padStart(4, '0')}`, namespace: 'foo' },
-    spec: {
-      selector: { matchLabels: { app: 'httpbin' } },
-      rules: [
-        {
-          from: [{ source: { principals: [`cluster.local/ns/client-${i}/sa/app`], namespaces: [`client-${i}`] } }],
-          to: [{ operation: { methods: ['GET', 'HEAD'], paths: [`/svc-${i}/*`] } }],
-          when: [{ key: 'request.headers[x-tenant]', values: ['acme', 'tenant-*'] }],
-        },
-      ],
-    },
+    spec: { selector: { matchLabels: { app: 'httpbin' } }, rules: [RULES[i % RULES.length](i)] },
   });
 }
 
-/** Matches the last policy in Envoy's (name) order, so every policy is tried first. */
-function request(n) {
-  const last = Math.max(n - 1, 0);
+function request(client, { method, path }) {
   return {
     sourceAddress: '10.0.1.5',
     destinationAddress: '10.0.2.7',
     destinationPort: 8000,
-    peerCertificate: { uriSans: [`spiffe://cluster.local/ns/client-${last}/sa/app`] },
-    headers: { ':method': 'GET', ':path': `/svc-${last}/items?limit=10`, ':authority': 'httpbin.foo', 'x-tenant': 'acme', 'user-agent': 'bench' },
+    peerCertificate: { uriSans: [`spiffe://cluster.local/ns/client-${client}/sa/app`] },
+    headers: { ':method': method, ':path': path, ':authority': 'httpbin.foo', 'x-tenant': 'acme', 'user-agent': 'bench' },
   };
 }
 
@@ -59,27 +73,35 @@ function median(values) {
 
 const sizes = [0, 1, 100, 1000];
 const benches = sizes.map((n) => {
-  const policies = Array.from({ length: n }, (_, i) => allowPolicy(i));
-  const chain = compileRbacChain(toEnvoyHttpRbac(policies, WORKLOAD));
-  const ctx = request(n);
-  const result = chain.evaluate(ctx);
-  if (n > 0 && !result.allowed) throw new Error(`bench request should be allowed with ${n} policies`);
-  return { n, chain, ctx, samples: [] };
+  const chain = compileRbacChain(toEnvoyHttpRbac(Array.from({ length: n }, (_, i) => policy(i)), WORKLOAD));
+  const last = Math.max(n - 1, 0);
+  const matchingLast = request(last, REQUESTS[last % REQUESTS.length](last));
+  const matchingNone = request(n + 1, { method: 'DELETE', path: '/nowhere' });
+  const expected = `ns[foo]-policy[allow-${String(last).padStart(4, '0')}]-rule[0]`;
+  if (n > 0 && chain.evaluate(matchingLast).matchedPolicy !== expected) throw new Error(`with ${n} policies the request should match ${expected}`);
+  if (chain.evaluate(matchingNone).allowed !== (n === 0)) throw new Error(`with ${n} policies the unknown caller should be denied`);
+  return { n, chain, requests: { last: matchingLast, none: matchingNone }, samples: { last: [], none: [] } };
 });
 
-// Interleave rounds so drift (thermal, GC) hits every size alike.
+// Interleave rounds so drift (thermal, GC, other load) hits every size alike.
 for (let round = 0; round < 7; round++) {
   for (const b of benches) {
-    const ns = measure(b.chain, b.ctx, 100);
-    if (round > 0) b.samples.push(ns); // round 0 is warm-up
+    for (const kind of ['last', 'none']) {
+      const ns = measure(b.chain, b.requests[kind], 100);
+      if (round > 0) b.samples[kind].push(ns); // round 0 is warm-up
+    }
   }
 }
 
-const baseline = median(benches[0].samples);
-console.log('RBAC evaluation per request (HTTP, request matches the last policy; median of 6 rounds)');
-console.log('policies   ns/request   x baseline');
+const baseline = median(benches[0].samples.last);
+console.log('RBAC evaluation per request (HTTP; median of 6 rounds; baseline: no policies)');
+console.log('policies   matches last: ns   x baseline   matches none: ns   x baseline');
 for (const b of benches) {
-  const ns = median(b.samples);
+  const last = median(b.samples.last);
+  const none = median(b.samples.none);
   const label = b.n === 0 ? '0 (base)' : String(b.n);
-  console.log(`${label.padEnd(10)} ${ns.toFixed(0).padStart(11)}   ${(ns / baseline).toFixed(1).padStart(10)}`);
+  console.log(
+    `${label.padEnd(10)} ${last.toFixed(0).padStart(16)}   ${(last / baseline).toFixed(1).padStart(10)}   ${none.toFixed(0).padStart(16)}   ${(none / baseline).toFixed(1).padStart(10)}`,
+  );
 }
+console.log(`max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);

@@ -135,10 +135,8 @@ export function indexPolicies(
   if (matchers.length < MIN_POLICIES_TO_INDEX) return walk(names, matchers);
   const { indexes, alwaysTried } = fileByAttribute(conditions);
   if (indexes.length === 0) return walk(names, matchers);
-  // Reused across requests: evaluation is synchronous and never re-enters the same rules.
-  const candidates: number[] = [];
   return (state) => {
-    candidates.length = 0;
+    const candidates: number[] = [];
     for (const index of indexes) index.collect(state, candidates);
     if (candidates.length > 1) candidates.sort((a, b) => a - b);
     // Merge the sorted candidates with the sorted always-tried list, skipping repeats.
