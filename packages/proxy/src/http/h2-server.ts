@@ -64,7 +64,7 @@ class Http2Exchange {
   private done = false;
   private timer: NodeJS.Timeout | undefined;
   private bytesSent = 0;
-  /** The client waits for a 100 before it sends DATA (RFC 9113 §8.1 allows the expectation). */
+  /** The client waits for a 100 (an informational HEADERS frame) before it sends DATA: RFC 9110 §10.1.1 holds for h2 too. */
   private readonly expectContinue: boolean;
 
   constructor(
