@@ -4,10 +4,12 @@
 // Two requests per size: one matching the last policy in Envoy's (name) order, the worst
 // case for a walk over every policy, and one matching none (an ALLOW engine's denial).
 //
-// Run: npx tsc -b && /usr/bin/time -v node test/bench/rbac-eval.bench.js
+// Run: npx tsc -b && /usr/bin/time -v node test/bench/rbac-eval.bench.js [--baseline <other build>/packages/rbac/dist/index.js]
+// --baseline measures another build's engine too, in the same process and rounds: a before/after
+// of an engine change that does not depend on how loaded the machine was in each run.
 'use strict';
 
-const { compileRbacChain } = require('../../packages/rbac/dist/index.js');
+const path = require('node:path');
 const { parseAuthorizationPolicy, toEnvoyHttpRbac } = require('../../packages/policy/dist/index.js');
 
 const WORKLOAD = { namespace: 'foo', labels: { app: 'httpbin' } };
@@ -71,8 +73,12 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+const baselineAt = process.argv.indexOf('--baseline');
+const builds = [['this build', require('../../packages/rbac/dist/index.js')]];
+if (baselineAt > 0) builds.push(['baseline build', require(path.resolve(process.argv[baselineAt + 1]))]);
+
 const sizes = [0, 1, 100, 1000];
-const benches = sizes.map((n) => {
+const benches = builds.flatMap(([build, { compileRbacChain }]) => sizes.map((n) => {
   const chain = compileRbacChain(toEnvoyHttpRbac(Array.from({ length: n }, (_, i) => policy(i)), WORKLOAD));
   const last = Math.max(n - 1, 0);
   const matchingLast = request(last, REQUESTS[last % REQUESTS.length](last));
@@ -80,10 +86,10 @@ const benches = sizes.map((n) => {
   const expected = `ns[foo]-policy[allow-${String(last).padStart(4, '0')}]-rule[0]`;
   if (n > 0 && chain.evaluate(matchingLast).matchedPolicy !== expected) throw new Error(`with ${n} policies the request should match ${expected}`);
   if (chain.evaluate(matchingNone).allowed !== (n === 0)) throw new Error(`with ${n} policies the unknown caller should be denied`);
-  return { n, chain, requests: { last: matchingLast, none: matchingNone }, samples: { last: [], none: [] } };
-});
+  return { build, n, chain, requests: { last: matchingLast, none: matchingNone }, samples: { last: [], none: [] } };
+}));
 
-// Interleave rounds so drift (thermal, GC, other load) hits every size alike.
+// Interleave rounds so drift (thermal, GC, other load) hits every size and build alike.
 for (let round = 0; round < 7; round++) {
   for (const b of benches) {
     for (const kind of ['last', 'none']) {
@@ -93,15 +99,25 @@ for (let round = 0; round < 7; round++) {
   }
 }
 
-const baseline = median(benches[0].samples.last);
-console.log('RBAC evaluation per request (HTTP; median of 6 rounds; baseline: no policies)');
-console.log('policies   matches last: ns   x baseline   matches none: ns   x baseline');
-for (const b of benches) {
-  const last = median(b.samples.last);
-  const none = median(b.samples.none);
-  const label = b.n === 0 ? '0 (base)' : String(b.n);
-  console.log(
-    `${label.padEnd(10)} ${last.toFixed(0).padStart(16)}   ${(last / baseline).toFixed(1).padStart(10)}   ${none.toFixed(0).padStart(16)}   ${(none / baseline).toFixed(1).padStart(10)}`,
-  );
+const medians = (b) => ({ last: median(b.samples.last), none: median(b.samples.none) });
+for (const [build] of builds) {
+  const rows = benches.filter((b) => b.build === build);
+  const baseline = medians(rows[0]).last;
+  console.log(`RBAC evaluation per request, ${build} (HTTP; median of 6 rounds; baseline: no policies)`);
+  console.log('policies   matches last: ns   x baseline   matches none: ns   x baseline');
+  for (const b of rows) {
+    const { last, none } = medians(b);
+    const label = b.n === 0 ? '0 (base)' : String(b.n);
+    console.log(
+      `${label.padEnd(10)} ${last.toFixed(0).padStart(16)}   ${(last / baseline).toFixed(1).padStart(10)}   ${none.toFixed(0).padStart(16)}   ${(none / baseline).toFixed(1).padStart(10)}`,
+    );
+  }
+}
+if (builds.length > 1) {
+  console.log('this build / baseline build, per request');
+  for (const n of sizes.slice(1)) {
+    const [mine, theirs] = builds.map(([build]) => medians(benches.find((b) => b.build === build && b.n === n)));
+    console.log(`${String(n).padEnd(10)} matches last: ${(mine.last / theirs.last).toFixed(3)}   matches none: ${(mine.none / theirs.none).toFixed(3)}`);
+  }
 }
 console.log(`max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
