@@ -4,7 +4,8 @@
 // like HTTP filters, so the data path never knows RBAC.
 import type * as net from 'node:net';
 import { NetworkFilterConfig } from './config/model';
-import type { FilterEnvironment, PeerInfo } from './http/filter';
+import type { PeerInfo } from './http/filter';
+import { FilterFactories, type FilterEnvironment, type FilterFactory } from './filter-factories';
 import type { Runtime } from './runtime';
 import { logConnection } from './tcp/connection-log';
 
@@ -31,37 +32,20 @@ export interface NetworkFilter {
   onNewConnection(connection: ConnectionInfo): ConnectionDecision;
 }
 
-export interface NetworkFilterFactory {
-  /** Decode and validate `typedConfig` once per config; throw with a clear message on bad config. */
-  create(typedConfig: unknown, env?: FilterEnvironment): NetworkFilter;
-}
+export type NetworkFilterFactory = FilterFactory<NetworkFilter>;
 
 interface NamedFilter {
   name: string;
   filter: NetworkFilter;
 }
 
-export class NetworkFilterRegistry {
-  private readonly factories = new Map<string, NetworkFilterFactory>();
-
-  constructor(private readonly env?: FilterEnvironment) {}
-
-  /** Register under the filter name and, optionally, its typed_config type URL. */
-  register(name: string, factory: NetworkFilterFactory, typeUrl?: string): void {
-    this.factories.set(name, factory);
-    if (typeUrl) this.factories.set(typeUrl, factory);
+export class NetworkFilterRegistry extends FilterFactories<NetworkFilter> {
+  constructor(env?: FilterEnvironment) {
+    super('network filter', env);
   }
 
   build(configs: readonly NetworkFilterConfig[]): NetworkFilters {
-    return new NetworkFilters(configs.map((c) => {
-      const factory = (c.typeUrl && this.factories.get(c.typeUrl)) || this.factories.get(c.name);
-      if (!factory) throw new Error(`network filter ${JSON.stringify(c.name)}: no factory registered for this name or type URL`);
-      try {
-        return { name: c.name, filter: factory.create(c.typedConfig, this.env) };
-      } catch (e) {
-        throw new Error(`network filter ${JSON.stringify(c.name)}: ${(e as Error).message}`);
-      }
-    }));
+    return new NetworkFilters(configs.map((c) => ({ name: c.name, filter: this.create(c) })));
   }
 }
 

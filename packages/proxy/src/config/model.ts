@@ -65,19 +65,15 @@ export interface FilterChain {
   network: HttpConnectionManager | TcpProxy;
 }
 
-export interface NetworkFilterConfig {
+/** A network or HTTP filter as configured: its name and the config its factory decodes. */
+export interface FilterConfig {
   name: string;
   /** Decoded by the factory registered under `name` (or the type URL in `typeUrl`). */
   typedConfig?: unknown;
   typeUrl?: string;
 }
-
-export interface HttpFilterConfig {
-  name: string;
-  /** Decoded by the factory registered under `name` (or the type URL in `typeUrl`). */
-  typedConfig?: unknown;
-  typeUrl?: string;
-}
+export type NetworkFilterConfig = FilterConfig;
+export type HttpFilterConfig = FilterConfig;
 
 export type CodecType = 'auto' | 'http1' | 'http2';
 

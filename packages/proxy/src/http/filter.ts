@@ -5,7 +5,7 @@
 // path knowing them.
 import { HttpFilterConfig, Route, ROUTER_FILTER } from '../config/model';
 import { Headers } from './headers';
-import type { Stats } from '../admin/stats';
+import { FilterFactories, type FilterEnvironment, type FilterFactory } from '../filter-factories';
 
 export interface LocalReply {
   status: number;
@@ -58,44 +58,16 @@ export interface HttpFilter {
   onResponseHeaders?(ctx: HttpFilterContext, response: HttpResponseContext): void;
 }
 
-/** What the proxy lends a filter: where it counts its decisions (`/stats/prometheus`). */
-export interface FilterEnvironment {
-  stats: Stats;
-}
+export type HttpFilterFactory = FilterFactory<HttpFilter>;
 
-export interface HttpFilterFactory {
-  /**
-   * Decode and validate `typedConfig` once per listener; throw with a clear message on bad
-   * config. Without `env` (a filter used on its own, as in tests) the filter counts nothing.
-   */
-  create(typedConfig: unknown, env?: FilterEnvironment): HttpFilter;
-}
-
-export class FilterRegistry {
-  private readonly factories = new Map<string, HttpFilterFactory>();
-
-  constructor(private readonly env?: FilterEnvironment) {}
-
-  /** Register under the filter name and, optionally, its typed_config type URL. */
-  register(name: string, factory: HttpFilterFactory, typeUrl?: string): void {
-    this.factories.set(name, factory);
-    if (typeUrl) this.factories.set(typeUrl, factory);
+export class FilterRegistry extends FilterFactories<HttpFilter> {
+  constructor(env?: FilterEnvironment) {
+    super('http filter', env);
   }
 
   /** Build the filters ahead of the router (the router is the proxy itself). */
   build(configs: HttpFilterConfig[]): HttpFilter[] {
-    const filters: HttpFilter[] = [];
-    for (const c of configs) {
-      if (c.name === ROUTER_FILTER) continue;
-      const factory = (c.typeUrl && this.factories.get(c.typeUrl)) || this.factories.get(c.name);
-      if (!factory) throw new Error(`http filter ${JSON.stringify(c.name)}: no factory registered for this name or type URL`);
-      try {
-        filters.push(factory.create(c.typedConfig, this.env));
-      } catch (e) {
-        throw new Error(`http filter ${JSON.stringify(c.name)}: ${(e as Error).message}`);
-      }
-    }
-    return filters;
+    return configs.filter((c) => c.name !== ROUTER_FILTER).map((c) => this.create(c));
   }
 }
 
