@@ -24,15 +24,31 @@ export function translateCluster(check: FieldChecker, cluster: Cluster) {
   return { config: clusterConfig(check, cluster), ...(edsServiceName ? { edsServiceName } : {}) };
 }
 
+/**
+ * Envoy's passthrough cluster: each connection goes to its original destination. Its hosts
+ * live as long as their connection, so `cleanup_interval` has nothing to clean and is taken;
+ * what would pick another upstream (original_dst_lb_config) or eject hosts is NACKed.
+ */
+function checkOriginalDst(check: FieldChecker, cluster: Cluster, lbPolicy: string): void {
+  check.require(lbPolicy === 'CLUSTER_PROVIDED', 'lb_policy', `${lbPolicy} is not valid for an ORIGINAL_DST cluster: only CLUSTER_PROVIDED is`);
+  check.require(!cluster['original_dst_lb_config'], 'original_dst_lb_config',
+    'is not supported: the upstream is always the connection\'s original destination (no HTTP header, metadata or port override)');
+  check.require(!cluster['outlier_detection'], 'outlier_detection', 'is not supported on an ORIGINAL_DST cluster: its hosts last one connection each, there is nothing to eject');
+}
+
 function clusterConfig(check: FieldChecker, cluster: Cluster) {
   rejectUnsupported(check, cluster, [
     'name', 'type', 'cluster_discovery_type', 'eds_cluster_config', 'load_assignment', 'lb_policy', 'connect_timeout', 'transport_socket',
-    'typed_extension_protocol_options', 'circuit_breakers', 'outlier_detection',
+    'typed_extension_protocol_options', 'circuit_breakers', 'outlier_detection', 'original_dst_lb_config', 'cleanup_interval',
   ], '');
   const lbPolicy = cluster.lb_policy ?? 'ROUND_ROBIN';
-  check.require(['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH'].includes(lbPolicy), 'lb_policy', `${lbPolicy} is not supported`);
   const type = cluster.type ?? 'STATIC';
-  check.require(type === 'EDS' || type === 'STATIC', 'type', `${type} clusters are not supported`);
+  check.require(['EDS', 'STATIC', 'ORIGINAL_DST'].includes(type), 'type', `${type} clusters are not supported`);
+  if (type === 'ORIGINAL_DST') checkOriginalDst(check, cluster, lbPolicy);
+  else {
+    check.require(['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH'].includes(lbPolicy), 'lb_policy', `${lbPolicy} is not supported`);
+    for (const field of ['original_dst_lb_config', 'cleanup_interval']) check.require(!cluster[field], field, `applies to ORIGINAL_DST clusters, not ${type}`);
+  }
   const thresholds = ((cluster['circuit_breakers'] as { thresholds?: Thresholds[] } | undefined)?.thresholds ?? [])[0];
   const outlier = cluster['outlier_detection'] as { consecutive_5xx?: { value: number }; interval?: object; base_ejection_time?: object; max_ejection_percent?: { value: number } } | undefined;
   return {

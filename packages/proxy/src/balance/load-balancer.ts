@@ -95,5 +95,8 @@ export function createLoadBalancer(policy: LbPolicy): LoadBalancer {
       return new LeastRequest();
     case 'RING_HASH':
       return new RingHash();
+    case 'CLUSTER_PROVIDED':
+      // The cluster names each connection's host itself (ClusterRuntime.hostFor).
+      return { pick: () => undefined };
   }
 }

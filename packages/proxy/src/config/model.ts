@@ -173,7 +173,8 @@ export interface Route {
 
 // ---- Cluster ----
 
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH';
+/** CLUSTER_PROVIDED goes with ORIGINAL_DST: the connection names its host, there is nothing to balance. */
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'CLUSTER_PROVIDED';
 
 export interface CircuitBreakers {
   maxConnections: number;
@@ -211,7 +212,8 @@ export interface UpstreamTls {
 
 export interface Cluster {
   name: string;
-  type: 'EDS' | 'STATIC';
+  /** ORIGINAL_DST (Envoy's passthrough): each TCP connection goes to its own original destination, as sent. */
+  type: 'EDS' | 'STATIC' | 'ORIGINAL_DST';
   lbPolicy: LbPolicy;
   connectTimeoutMs: number;
   /**

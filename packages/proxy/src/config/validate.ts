@@ -388,8 +388,8 @@ function cluster(v: unknown, path: string): Cluster {
   const f = named(v, path);
   const c: Cluster = {
     name: f.str('name'),
-    type: f.oneOf('type', ['EDS', 'STATIC'], 'EDS'),
-    lbPolicy: f.oneOf<LbPolicy>('lbPolicy', ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH'], 'ROUND_ROBIN'),
+    type: f.oneOf('type', ['EDS', 'STATIC', 'ORIGINAL_DST'], 'EDS'),
+    lbPolicy: f.oneOf<LbPolicy>('lbPolicy', ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'CLUSTER_PROVIDED'], 'ROUND_ROBIN'),
     connectTimeoutMs: f.int('connectTimeoutMs', 1, MAX_MS, 5_000),
     http2: f.bool('http2', true),
     circuitBreakers: f.has('circuitBreakers') ? circuitBreakers(f.obj('circuitBreakers')) : { ...DEFAULT_CIRCUIT_BREAKERS },
@@ -400,6 +400,11 @@ function cluster(v: unknown, path: string): Cluster {
     loadAssignment: f.has('loadAssignment') ? loadAssignment(f.raw('loadAssignment'), f.at('loadAssignment')) : undefined,
   };
   if (c.type === 'STATIC' && !c.loadAssignment) fail(f.path, 'a STATIC cluster needs a loadAssignment');
+  if ((c.type === 'ORIGINAL_DST') !== (c.lbPolicy === 'CLUSTER_PROVIDED')) fail(f.at('lbPolicy'), 'CLUSTER_PROVIDED goes with an ORIGINAL_DST cluster, and only with it');
+  if (c.type === 'ORIGINAL_DST') {
+    // Its hosts are the connections' destinations, one per connection: nothing to list, check or eject.
+    for (const key of ['loadAssignment', 'healthChecks', 'outlierDetection'] as const) if (c[key]) fail(f.at(key), `an ORIGINAL_DST cluster takes no ${key}`);
+  }
   return c;
 }
 

@@ -13,6 +13,7 @@ import { H2Pool } from '../pool/h2-pool';
 import { SecureContexts } from '../tls/contexts';
 import { connectUpstream } from './originate-tls';
 import { Stats } from '../admin/stats';
+import type { Destination } from '../filter-chain-match';
 
 export class ClusterRuntime {
   hosts: Host[] = [];
@@ -108,6 +109,14 @@ export class ClusterRuntime {
       return this.lb.pick(others, hashKey);
     }
     return this.lb.pick(candidates, hashKey);
+  }
+
+  /**
+   * The host for one TCP connection: the balancer's pick, or for an ORIGINAL_DST cluster the
+   * address the connection was going to (a host of its own, which lives as long as the connection).
+   */
+  hostFor(destination: Destination, hashKey: string | undefined): Host | undefined {
+    return this.config.type === 'ORIGINAL_DST' ? new Host(destination.address, destination.port, 1, 'HEALTHY') : this.pickHost(hashKey);
   }
 
   /** Feed a request outcome to outlier detection; `failed` = 5xx, connect failure or reset. */

@@ -1,5 +1,5 @@
 // Opaque TCP proxying (Envoy's tcp_proxy): connect to a cluster host (over mTLS when the
-// cluster says so) and copy bytes both ways. Half-close is preserved: when one side
+// cluster says so; an ORIGINAL_DST cluster's host is where the client was going) and copy bytes both ways. Half-close is preserved: when one side
 // finishes sending, the other side's write half is ended and reading continues. The
 // connection's access log line, written when it ends (or fails to reach an upstream),
 // carries what its network filters recorded (the RBAC decision).
@@ -21,7 +21,7 @@ export function proxyTcp(
     listener: listenerName, started: Date.now(), sni: connection.sni, peerIdentity: connection.peer.spiffeId, upstreamCluster: clusterName, filters: filterRecords,
   };
   downstream.on('error', () => downstream.destroy());
-  const host = cluster?.pickHost(downstream.remoteAddress);
+  const host = cluster?.hostFor(connection.local, downstream.remoteAddress);
   if (!cluster || !host) {
     rt.stats.inc('tcp_connections_total', { ...labels, result: cluster ? 'no_healthy_upstream' : 'no_cluster' });
     logConnection(rt, { ...line, responseFlags: cluster ? 'UH' : 'NC' });
