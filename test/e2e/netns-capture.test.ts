@@ -3,7 +3,9 @@
  * unmodified app (a plain user) and our proxy (UID 1337) after `trellis capture-init`. The apps
  * dial plain IP:port; iptables hands every connection to the proxies, which match it on its
  * original destination, originate and terminate mTLS, authorize and run the WAF. tshark on the
- * bridge checks that only TLS crosses between pods.
+ * bridge checks that only TLS crosses between pods. A destination outside the mesh (in the root
+ * namespace) is refused under REGISTRY_ONLY; switched to ALLOW_ANY, the same running mesh passes it
+ * through to where the app was going, in plain TCP and as sent.
  *
  *   root namespace: the control plane, in-process, on 10.231.0.1 (veth trellis-t-root)
  *   trellis-t-hub:  the bridge br0 joining the root veth and every pod's veth
@@ -17,7 +19,7 @@ import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'nod
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -114,10 +116,21 @@ describeIfPossible('transparent capture in network namespaces', () => {
   const logs = new Map<string, () => string>();
   let cp: ControlPlane | undefined;
   let replies: Reply[] = [];
-  // Outside the mesh but reachable from the pods: what an app's uncaptured call would get.
-  const outside = http.createServer((_req, res) => res.end('outside'));
-  let outsideRequests = 0;
-  outside.on('request', () => outsideRequests++);
+  let passthroughReplies: Reply[] = [];
+  /** What had reached the outside servers when the mesh switched to ALLOW_ANY. */
+  let reachedWhileRegistryOnly = -1;
+  // Outside the mesh but reachable from the pods: an HTTP server and a TCP one that record what reaches them.
+  const outsideRequests: { url?: string; rawHeaders: string[] }[] = [];
+  const outside = http.createServer((req, res) => {
+    outsideRequests.push({ url: req.url, rawHeaders: req.rawHeaders });
+    res.end('outside');
+  });
+  const outsideTcpReceived: Buffer[] = [];
+  const outsideTcp = net.createServer((socket) => socket.on('data', (d: Buffer) => {
+    outsideTcpReceived.push(d);
+    socket.write(`echo:${d}`);
+  }).on('error', () => socket.destroy()));
+  const outsidePort = (server: net.Server) => (server.address() as net.AddressInfo).port;
   const pcap = path.join(dir, 'bridge.pcapng');
 
   /** One pod's own copy of what its proxy reads, owned by the proxy's user: the bootstrap, the root, its token. */
@@ -140,9 +153,13 @@ describeIfPossible('transparent capture in network namespaces', () => {
     fs.chmodSync(dir, 0o755);
     fs.mkdirSync(path.join(dir, 'config'));
     fs.writeFileSync(path.join(dir, 'config', 'mesh.yaml'), MESH);
-    cp = new ControlPlane({ configDir: path.join(dir, 'config'), stateDir: path.join(dir, 'state'), xdsAddress: `${HOST_IP}:0`, caAddress: `${HOST_IP}:0`, adminAddress: '127.0.0.1:0' });
+    cp = new ControlPlane({
+      configDir: path.join(dir, 'config'), stateDir: path.join(dir, 'state'), xdsAddress: `${HOST_IP}:0`, caAddress: `${HOST_IP}:0`, adminAddress: '127.0.0.1:0',
+      // Refused first; ALLOW_ANY (the default) is switched on after the first round of calls.
+      outboundTrafficPolicy: 'REGISTRY_ONLY',
+    });
     await cp.start();
-    await new Promise<void>((resolve) => outside.listen(0, HOST_IP, resolve));
+    await Promise.all([outside, outsideTcp].map((server) => new Promise<void>((resolve) => server.listen(0, HOST_IP, resolve))));
     await Promise.all(PODS.map(async (pod) => {
       // As istio-init would: root, in the pod's namespace, before the pod's containers start.
       await runAsync('ip', ['netns', 'exec', netns(pod), process.execPath, CLI, 'capture-init', '--proxy-uid', String(PROXY_UID), '--exclude-inbound-ports', '22']);
@@ -173,15 +190,15 @@ describeIfPossible('transparent capture in network namespaces', () => {
       { url: `http://${B.ip}:18080/admin/users` },
       { url: `http://${B.ip}:18080/search?id=1'%20OR%20'1'='1` },
       { tcp: { host: C.ip, port: 19000, payload: `tcp-${MARKER}` } },
-      { url: `http://${HOST_IP}:${(outside.address() as AddressInfo).port}/not-in-the-mesh` },
+      { url: `http://${HOST_IP}:${outsidePort(outside)}/not-in-the-mesh` },
+      { tcp: { host: HOST_IP, port: outsidePort(outsideTcp), payload: `outside-${MARKER}` } },
     ];
-    const callsFile = path.join(dir, 'calls.json');
-    fs.writeFileSync(callsFile, JSON.stringify(calls), { mode: 0o644 });
-    const client = spawnIn(netns(A), APP_UID, [process.execPath, APPS, 'client', callsFile]);
-    children.push(client);
-    const output = outputOf(client);
-    await stopped(client);
-    replies = JSON.parse(output.text().trim().split('\n').at(-1)!) as Reply[];
+    replies = await clientCalls(calls, 'calls.json');
+    // The same mesh, now passing unknown destinations through: the client retries its first call
+    // until its proxy has the new listener, then makes them all.
+    reachedWhileRegistryOnly = outsideRequests.length + outsideTcpReceived.length;
+    cp.setOutboundTrafficPolicy('ALLOW_ANY');
+    passthroughReplies = await clientCalls([calls[5]!, calls[6]!, calls[0]!], 'passthrough-calls.json');
     if (tshark) {
       // Let the last segments reach the capture before it stops.
       await new Promise((r) => setTimeout(r, 300));
@@ -190,11 +207,23 @@ describeIfPossible('transparent capture in network namespaces', () => {
     }
   }, 45_000);
 
+  /** Pod a's app makes `calls` (see netns-capture-apps.js) and returns their replies. */
+  async function clientCalls(calls: object[], file: string): Promise<Reply[]> {
+    const callsFile = path.join(dir, file);
+    fs.writeFileSync(callsFile, JSON.stringify(calls), { mode: 0o644 });
+    const client = spawnIn(netns(A), APP_UID, [process.execPath, APPS, 'client', callsFile]);
+    children.push(client);
+    const output = outputOf(client);
+    await stopped(client);
+    return JSON.parse(output.text().trim().split('\n').at(-1)!) as Reply[];
+  }
+
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await Promise.all(children.map(stopped));
     await cp?.stop();
     outside.close();
+    outsideTcp.close();
     removeNetwork(PREFIX, ROOT_LINK);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 20_000);
@@ -224,9 +253,21 @@ describeIfPossible('transparent capture in network namespaces', () => {
     expect(replies[4]).toEqual({ data: `echo:tcp-${MARKER}` });
   });
 
-  it('a destination outside the mesh is refused by the proxy (registry-only), though reachable', () => {
+  it('REGISTRY_ONLY: a destination outside the mesh is refused by the proxy, though reachable', () => {
     expect(replies[5]?.error).toBeDefined();
-    expect(outsideRequests).toBe(0);
+    expect(replies[6]?.data ?? '').toBe('');
+    expect(reachedWhileRegistryOnly).toBe(0);
+  });
+
+  it('ALLOW_ANY: the same destination is reached, in plain TCP and unmodified; mesh destinations keep mTLS', () => {
+    expect({ reply: passthroughReplies[0], logs: passthroughReplies[0]?.status === 200 ? '' : explain() }).toMatchObject({ reply: { status: 200, body: 'outside' } });
+    // Exactly what the app sent (Node's http.get: Host and Connection): no client certificate, no added header.
+    expect(outsideRequests.at(-1)).toEqual({ url: '/not-in-the-mesh', rawHeaders: ['Host', `${HOST_IP}:${outsidePort(outside)}`, 'Connection', 'close'] });
+    expect(passthroughReplies[1]).toEqual({ data: `echo:outside-${MARKER}` });
+    // The bytes as sent (not a TLS ClientHello, which starts 0x16).
+    expect(Buffer.concat(outsideTcpReceived).toString()).toBe(`outside-${MARKER}`);
+    expect(passthroughReplies[2]).toMatchObject({ status: 200 });
+    expect(JSON.parse(passthroughReplies[2]!.body!)).toMatchObject({ app: 'web', xfcc: expect.stringContaining('URI=spiffe://cluster.local/ns/shop/sa/client') });
   });
 
   it('only TLS crosses the bridge: no HTTP, no payload in the clear', () => {

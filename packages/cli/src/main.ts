@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
+import { OUTBOUND_TRAFFIC_POLICIES } from '@trellis/control-plane';
 import { runAgent } from './commands/agent';
 import { authzCheck, formatAuthzAnswers } from './commands/authz-check';
 import { CAPTURE_INIT_HELP, runCaptureInit } from './commands/capture-init';
@@ -29,6 +30,8 @@ Commands:
                      --xds <host:port> (127.0.0.1:15010)  --ca <host:port> (127.0.0.1:15012)
                      --admin <host:port> (127.0.0.1:15014)  --trust-domain <td> (cluster.local)
                      --default-mtls STRICT|PERMISSIVE (STRICT)
+                     --outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY (ALLOW_ANY): captured calls
+                     outside the registry pass through to where they were going, or are refused
   proxy            Run the proxy for one workload.
                      --node <workload>.<namespace> (required)  --service-account <sa> (required)
                      --bootstrap <file> (the control plane's <state-dir>/bootstrap.json)
@@ -75,18 +78,21 @@ async function main(argv: string[]): Promise<number> {
           source: { type: 'string', default: 'files' }, kubeconfig: { type: 'string' }, webhook: { type: 'string' },
           xds: { type: 'string', default: '127.0.0.1:15010' }, ca: { type: 'string', default: '127.0.0.1:15012' }, admin: { type: 'string', default: '127.0.0.1:15014' },
           'trust-domain': { type: 'string', default: 'cluster.local' }, 'default-mtls': { type: 'string', default: 'STRICT' },
+          'outbound-traffic-policy': { type: 'string', default: 'ALLOW_ANY' },
         },
       });
       if (values.source !== 'files' && values.source !== 'kubernetes') throw new UsageError(`--source: "${values.source}" is not files or kubernetes`);
       if (values.source === 'files' && !values['config-dir']) throw new UsageError('control-plane: --config-dir is required (or --source kubernetes)');
       const mtls = values['default-mtls'];
       if (mtls !== 'STRICT' && mtls !== 'PERMISSIVE') throw new UsageError(`--default-mtls: "${mtls}" is not STRICT or PERMISSIVE`);
+      const outbound = OUTBOUND_TRAFFIC_POLICIES.find((p) => p === values['outbound-traffic-policy']);
+      if (!outbound) throw new UsageError(`--outbound-traffic-policy: "${values['outbound-traffic-policy']}" is not ${OUTBOUND_TRAFFIC_POLICIES.join(' or ')}`);
       await runControlPlane({
         ...(values.source === 'kubernetes'
           ? { kubernetes: { ...(values.kubeconfig ? { kubeconfig: path.resolve(values.kubeconfig) } : {}), ...(values.webhook ? { webhook: values.webhook } : {}) } }
           : { configDir: path.resolve(values['config-dir']!) }),
         stateDir: path.resolve(values['state-dir']!), xds: values.xds!, ca: values.ca!, admin: values.admin!,
-        trustDomain: values['trust-domain']!, defaultMtls: mtls,
+        trustDomain: values['trust-domain']!, defaultMtls: mtls, outboundTrafficPolicy: outbound,
       });
       return 0;
     }

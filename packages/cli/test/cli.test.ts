@@ -28,6 +28,9 @@ test('an unknown command or bad option is a usage error (exit 2) that says what 
   const badPort = run('proxyless-demo', '--port', 'abc');
   expect(badPort.status).toBe(2);
   expect(badPort.stderr).toContain('--port: "abc" is not a port number');
+  const badPolicy = run('control-plane', '--config-dir', os.tmpdir(), '--outbound-traffic-policy', 'DENY_ALL');
+  expect(badPolicy.status).toBe(2);
+  expect(badPolicy.stderr).toContain('--outbound-traffic-policy: "DENY_ALL" is not ALLOW_ANY or REGISTRY_ONLY');
 });
 
 test('help lists the commands', () => {

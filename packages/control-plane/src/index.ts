@@ -10,6 +10,7 @@ export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } f
 export { decodeDocument, supportedKinds } from './kinds/registry';
 export { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic, type LoadResult } from './sources/file-source';
 export { sidecarSnapshot, type MeshSettings } from './translate/sidecar';
+export { OUTBOUND_TRAFFIC_POLICIES, type OutboundTrafficPolicy } from './translate/capture';
 export {
   isProxylessNode, proxylessServerListenerName, proxylessSnapshot, proxylessTargetNames, PROXYLESS_CERT_PROVIDER, PROXYLESS_SERVER_LISTENER_TEMPLATE,
 } from './translate/proxyless';

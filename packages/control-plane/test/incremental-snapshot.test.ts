@@ -4,7 +4,7 @@ import { FileSource, sidecarSnapshot, type MeshModel, type MeshSettings } from '
 import { ResourceMemo } from '../src/translate/memo';
 
 const DEMO = path.resolve(__dirname, '../../../deploy/local/demo');
-const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', outboundTrafficPolicy: 'ALLOW_ANY' };
 const model = new FileSource(DEMO).load().model;
 const frontend = model.workloads.find((w) => w.name === 'frontend-1')!;
 const ratings = model.workloads.find((w) => w.name === 'ratings-1')!;

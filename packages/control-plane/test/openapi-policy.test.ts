@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ENVOY_RESOURCE_TYPES, TypeUrl, unpackAny, type ValidatedListener } from '@trellis/xds';
 import { decodeDocument, FileSource, formatFileDiagnostic, sidecarSnapshot, type MeshSettings } from '../src';
 
-const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', outboundTrafficPolicy: 'ALLOW_ANY' };
 
 const OPENAPI = `openapi: 3.1.0
 info: { title: reviews, version: "1" }

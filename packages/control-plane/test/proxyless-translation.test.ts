@@ -4,7 +4,7 @@ import { ENVOY_RESOURCE_TYPES, TypeUrl, unpackAny, type Cluster, type ValidatedL
 import { FileSource, isProxylessNode, proxylessSnapshot, type MeshModel, type MeshSettings } from '../src';
 
 const DEMO = path.resolve(__dirname, '../../../deploy/local/demo');
-const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', outboundTrafficPolicy: 'ALLOW_ANY' };
 const model = new FileSource(DEMO).load().model;
 const reviews = model.workloads.find((w) => w.name === 'reviews-v1')!;
 const SERVER_LISTENER = 'xds.istio.io/grpc/lds/inbound/127.0.0.12:9080';

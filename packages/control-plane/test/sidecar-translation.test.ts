@@ -5,7 +5,7 @@ import {
 import { FileSource, sidecarSnapshot, type MeshSettings } from '../src';
 
 const DEMO = path.resolve(__dirname, '../../../deploy/local/demo');
-const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', outboundTrafficPolicy: 'ALLOW_ANY' };
 const model = new FileSource(DEMO).load().model;
 const workload = (name: string) => model.workloads.find((w) => w.name === name)!;
 

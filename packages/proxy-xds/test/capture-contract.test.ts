@@ -1,6 +1,7 @@
 /**
  * The control plane's capture-mode resources (translate/capture.ts) as our proxy reads them:
- * virtual listeners matched on the original destination, an mTLS cluster behind every chain.
+ * virtual listeners matched on the original destination, an mTLS cluster behind every chain, and
+ * (ALLOW_ANY) a default chain passing the rest through to where it was going.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,7 +13,7 @@ import { PROXY_RESOURCE_TYPES } from '../src';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n';
-const settings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT' as const, trustBundlePem: PEM };
+const settings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT' as const, trustBundlePem: PEM, outboundTrafficPolicy: 'ALLOW_ANY' as const };
 
 const workload = (name: string, address: string, ports: string) => `apiVersion: networking.trellis.dev/v1alpha1
 kind: WorkloadEntry
@@ -48,7 +49,8 @@ function proxyConfigOf(snapshot: Snapshot): ProxyConfig {
 
 describe('capture mode, from the control plane to the proxy', () => {
   const model = loadModel();
-  const snapshotOf = (name: string) => sidecarSnapshot(model, model.workloads.find((w) => w.name === name)!, settings);
+  const snapshotOf = (name: string, outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY' = 'ALLOW_ANY') =>
+    sidecarSnapshot(model, model.workloads.find((w) => w.name === name)!, { ...settings, outboundTrafficPolicy });
 
   it('a client gets a virtual outbound listener: a chain per cluster IP and per endpoint, each to an mTLS cluster', () => {
     const snapshot = snapshotOf('client');
@@ -88,5 +90,24 @@ describe('capture mode, from the control plane to the proxy', () => {
     const explicit = proxyConfigOf(snapshot).listeners[0]!.filterChains.at(-1)!;
     expect([explicit.name, explicit.match, explicit.network.kind === 'http' && explicit.network.routeConfigName]).toEqual(['explicit', { destinationPort: 15001 }, 'outbound|http']);
     expect([...snapshot.get(TypeUrl.RouteConfiguration)!.resources.keys()]).toEqual(['outbound|http']);
+  });
+
+  it('ALLOW_ANY: what no chain names goes through a default chain to the ORIGINAL_DST passthrough cluster, in plain TCP', () => {
+    const config = proxyConfigOf(snapshotOf('client'));
+    const outbound = config.listeners[0]!;
+    expect(outbound.defaultFilterChain).toMatchObject({ name: 'PassthroughFilterChain', network: { kind: 'tcp', cluster: 'PassthroughCluster' } });
+    expect(outbound.defaultFilterChain?.tls).toBeUndefined();
+    const passthrough = config.clusters.find((c) => c.name === 'PassthroughCluster');
+    expect(passthrough).toMatchObject({ type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED', connectTimeoutMs: 10_000 });
+    expect(passthrough?.tls).toBeUndefined();
+  });
+
+  it('REGISTRY_ONLY: no default chain and no passthrough cluster, so the proxy refuses what no chain names', () => {
+    const snapshot = snapshotOf('client', 'REGISTRY_ONLY');
+    const config = proxyConfigOf(snapshot);
+    expect(config.listeners[0]!.defaultFilterChain).toBeUndefined();
+    expect(config.clusters.map((c) => c.name)).not.toContain('PassthroughCluster');
+    // The mesh's own chains are the same in both modes: they match first either way.
+    expect(config.listeners[0]!.filterChains).toEqual(proxyConfigOf(snapshotOf('client')).listeners[0]!.filterChains);
   });
 });

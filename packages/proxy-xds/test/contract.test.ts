@@ -13,7 +13,7 @@ const DEMO = path.resolve(__dirname, '../../../deploy/local/demo');
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n';
 const model = new FileSource(DEMO).load().model;
-const settings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT' as const, trustBundlePem: PEM };
+const settings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT' as const, trustBundlePem: PEM, outboundTrafficPolicy: 'ALLOW_ANY' as const };
 
 function translateAll(snapshot: Snapshot) {
   const byType = (type: ResourceType<unknown>) => [...(snapshot.get(type.typeUrl)?.resources.values() ?? [])].map((r) => type.decode(r.any).value);

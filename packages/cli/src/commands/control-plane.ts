@@ -1,4 +1,4 @@
-import { ControlPlane, CONTROL_PLANE_IDENTITY, spiffeId } from '@trellis/control-plane';
+import { ControlPlane, CONTROL_PLANE_IDENTITY, spiffeId, type OutboundTrafficPolicy } from '@trellis/control-plane';
 import { logLine, untilStopped } from '../output';
 
 export interface ControlPlaneCommand {
@@ -12,6 +12,8 @@ export interface ControlPlaneCommand {
   admin: string;
   trustDomain: string;
   defaultMtls: 'STRICT' | 'PERMISSIVE';
+  /** Default ALLOW_ANY (the control plane's). */
+  outboundTrafficPolicy?: OutboundTrafficPolicy;
 }
 
 /** The namespace the control plane runs in (the downward API sets POD_NAMESPACE), where its CA Secret and Service are. */
@@ -27,6 +29,7 @@ export async function startControlPlane(options: ControlPlaneCommand, log = logL
     adminAddress: options.admin,
     trustDomain: options.trustDomain,
     defaultMtls: options.defaultMtls,
+    ...(options.outboundTrafficPolicy ? { outboundTrafficPolicy: options.outboundTrafficPolicy } : {}),
     log,
   });
   await cp.start();

@@ -11,6 +11,7 @@ import { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnosti
 import { nodeIdOf, spiffeId as spiffeIdOf } from '../translate/names';
 import { isProxylessNode } from '../translate/proxyless';
 import type { MeshSettings } from '../translate/sidecar';
+import type { OutboundTrafficPolicy } from '../translate/capture';
 import { mutualTlsServerCredentials } from './credentials';
 import { Pusher, type PushReport } from './pusher';
 import { formatProxyStatus, proxyStatus } from './status';
@@ -54,6 +55,8 @@ export interface ControlPlaneOptions {
   trustDomain?: string;
   rootNamespace?: string;
   defaultMtls?: 'STRICT' | 'PERMISSIVE';
+  /** Captured calls outside the registry: passed through (ALLOW_ANY, default) or refused. */
+  outboundTrafficPolicy?: OutboundTrafficPolicy;
   /**
    * When a workload becomes an endpoint: once its proxy has ACKed its routes (default,
    * so traffic never arrives before the proxy can take it), or `always` at once (for
@@ -102,10 +105,12 @@ export class ControlPlane {
   issuedCount = 0;
   addresses = { xds: '', ca: '', admin: '' };
   readonly trustDomain: string;
+  private outboundTrafficPolicy: OutboundTrafficPolicy;
   private readonly log: NonNullable<ControlPlaneOptions['log']>;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.trustDomain = options.trustDomain ?? 'cluster.local';
+    this.outboundTrafficPolicy = options.outboundTrafficPolicy ?? 'ALLOW_ANY';
     this.log = options.log ?? (() => undefined);
     if (!options.source && !options.configDir) throw new Error('ControlPlane: give a configDir or a source');
     this.source = options.source ?? new FileSource(options.configDir!);
@@ -191,6 +196,12 @@ export class ControlPlane {
     else this.ca.retireOldRoot();
     await this.caStore.save(caDirectoryOf(this.ca));
     return this.rootsChanged(step);
+  }
+
+  /** What captured calls outside the registry get from now on; every captured proxy is pushed its new listener. */
+  setOutboundTrafficPolicy(policy: OutboundTrafficPolicy): void {
+    this.outboundTrafficPolicy = policy;
+    this.pusher.updateSettings(this.settings());
   }
 
   /** New roots reach the local bootstrap and every proxy (SDS). */
@@ -286,6 +297,7 @@ export class ControlPlane {
       rootNamespace: this.options.rootNamespace ?? 'trellis-system',
       defaultMtls: this.options.defaultMtls ?? 'STRICT',
       trustBundlePem: this.trustBundlePem(),
+      outboundTrafficPolicy: this.outboundTrafficPolicy,
     };
   }
 

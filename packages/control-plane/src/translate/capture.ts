@@ -4,7 +4,9 @@
 // listener filter). Outbound chains exist per reachable destination — a service's cluster IP and
 // port, and each endpoint's IP and port — and originate mTLS as the explicit outbound listener
 // does; inbound chains are the per-port inbound chains, keyed by destination port.
-// Unmatched outbound traffic is refused (registry-only): there is no passthrough cluster yet.
+// Outbound traffic to a destination no chain names (outside the registry) goes, under ALLOW_ANY,
+// through a default chain to the passthrough cluster (ORIGINAL_DST: plain TCP to where the app
+// dialled, as sent); under REGISTRY_ONLY there is no such chain and the proxy refuses it.
 // The explicit outbound port stays usable (Host routing), so the sidecar's routes (RDS) stay.
 import { TypeUrl, type Resource } from '@trellis/xds';
 import { inEgressScope, serviceHostname, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload } from '../model/mesh';
@@ -15,6 +17,12 @@ import { nodeIdOf, outboundClusterName } from './names';
 export const VIRTUAL_OUTBOUND_LISTENER = 'virtualOutbound';
 export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound';
 export const CAPTURE_INBOUND_PORT = 15006;
+/** Istio's outboundTrafficPolicy modes: pass calls outside the registry through, or refuse them. */
+export const OUTBOUND_TRAFFIC_POLICIES = ['ALLOW_ANY', 'REGISTRY_ONLY'] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
+/** Istio's names: what a captured call outside the registry goes through under ALLOW_ANY. */
+const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+const PASSTHROUGH_CHAIN = 'PassthroughFilterChain';
 
 /** The pieces of the sidecar translation captured listeners share with the explicit ones. */
 export interface CaptureBuilders {
@@ -120,12 +128,18 @@ function staticCluster(name: string, endpoints: { address: string; port: number 
   };
 }
 
+/** Plain TCP to each connection's original destination; a destination outside the mesh may be far, hence Istio's 10 s. */
+const passthroughCluster = () => ({ name: PASSTHROUGH_CLUSTER, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: duration(10_000) });
+
 /** The virtual listeners (and the clusters only they use) that replace a captured workload's explicit ones. */
-export function captureResources(model: MeshModel, workload: Workload, ready: (w: Workload) => boolean, memo: ResourceMemo, build: CaptureBuilders) {
+export function captureResources(
+  model: MeshModel, workload: Workload, ready: (w: Workload) => boolean, memo: ResourceMemo, outboundPolicy: OutboundTrafficPolicy, build: CaptureBuilders,
+) {
   const node = nodeIdOf(workload);
   // Every captured proxy of one namespace and egress scope dials the same destinations: walk the services once per push.
   const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
   const { destinations, clusters } = memo.shared(`capture\u0000${scope}`, () => outboundDestinations(model, workload, ready, build, memo));
+  const passthrough = outboundPolicy === 'ALLOW_ANY';
   const listeners = [memo.get(TypeUrl.Listener, VIRTUAL_OUTBOUND_LISTENER, () => ({
     name: VIRTUAL_OUTBOUND_LISTENER,
     address: socketAddress('0.0.0.0', workload.sidecar.outboundPort),
@@ -140,7 +154,10 @@ export function captureResources(model: MeshModel, workload: Workload, ready: (w
       // Not redirected (dialled as 127.0.0.1:<outbound port>): the explicit proxy, with the Host routes (RDS).
       { name: 'explicit', filter_chain_match: { destination_port: { value: workload.sidecar.outboundPort } }, filters: [build.explicitOutbound] },
     ],
-  }), { scope: node, inputs: [destinations, workload.sidecar.outboundPort] })];
+    // Envoy's default chain, not a catch-all one: a call to 10.0.0.9:80 where a service also has port 80
+    // narrows to that port's chains first and matches none; only the default chain still takes it.
+    ...(passthrough ? { default_filter_chain: { name: PASSTHROUGH_CHAIN, filters: [tcpProxy(PASSTHROUGH_CHAIN, PASSTHROUGH_CLUSTER)] } } : {}),
+  }), { scope: node, inputs: [destinations, workload.sidecar.outboundPort, passthrough] })];
   // A listener needs a chain: a workload that serves no port leaves 15006 unbound (refusing).
   if (build.inboundPorts.size > 0) listeners.push(memo.get(TypeUrl.Listener, VIRTUAL_INBOUND_LISTENER, () => ({
     name: VIRTUAL_INBOUND_LISTENER,
@@ -152,5 +169,5 @@ export function captureResources(model: MeshModel, workload: Workload, ready: (w
       return { ...c, name: `${port}_${c.name}`, filter_chain_match: { ...c.filter_chain_match, destination_port: { value: port } } };
     })),
   }), { scope: node }));
-  return { listeners, clusters };
+  return { listeners, clusters: passthrough ? [...clusters, memo.get(TypeUrl.Cluster, PASSTHROUGH_CLUSTER, passthroughCluster)] : clusters };
 }

@@ -6,7 +6,7 @@ import {
   httpRoutesFor, inEgressScope, selects, serviceHostname, servicesIn, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
-import { captureResources } from './capture';
+import { captureResources, type OutboundTrafficPolicy } from './capture';
 import { ADS, EnvoyType, duration, sdsSecret, socketAddress } from './envoy';
 import {
   OUTBOUND_HTTP_ROUTE, ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, inboundClusterName, inboundListenerName, nodeIdOf, outboundClusterName, spiffeId,
@@ -19,6 +19,11 @@ export interface MeshSettings {
   defaultMtls: 'STRICT' | 'PERMISSIVE';
   /** PEM roots every workload trusts (old + new during a root rotation). */
   trustBundlePem: string;
+  /**
+   * What a captured app's call to a destination outside the registry gets: passed through to it
+   * as sent (ALLOW_ANY, Istio's default and ours) or refused (REGISTRY_ONLY). See docs/decisions/transparent-capture.md.
+   */
+  outboundTrafficPolicy: OutboundTrafficPolicy;
 }
 
 export const isHttp = (protocol: PortProtocol) => protocol !== 'tcp';
@@ -329,7 +334,7 @@ export function sidecarSnapshot(
   const inbound = inboundResources(model, workload, settings, memo);
   const outbound = outboundResources(model, workload, settings, ready, memo);
   // A captured workload's virtual listeners replace the explicit ones.
-  const capture = workload.sidecar.capture ? captureResources(model, workload, ready, memo, {
+  const capture = workload.sidecar.capture ? captureResources(model, workload, ready, memo, settings.outboundTrafficPolicy, {
     explicitOutbound: OUTBOUND_HTTP_FILTER, inboundPorts: inboundPorts(model, workload), inboundChains: (port, protocol) => inboundChains(port, protocol, workload, model, settings),
     serviceRoutes: (service, port) => serviceRoutes(model, service, port), upstreamTls: (service, port, backends) => upstreamTls(service, port, backends, settings), http2Options,
   }) : undefined;
