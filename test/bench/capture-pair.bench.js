@@ -3,7 +3,10 @@
 // their proxies with mTLS the explicit way (the app dials its proxy's outbound port with a Host
 // header; the callee's proxy listens on the pod IP), two pods the captured way (the app dials
 // the callee's IP:port; iptables redirects both ends). Prints req/s for each, captured/explicit
-// as a ratio, the proxies' CPU per request and their RSS. Needs root, iproute2 and iptables.
+// as a ratio, the proxies' CPU per request and their RSS. Beside them, a call outside the mesh
+// (pod o, no proxy, no WorkloadEntry): passed through by a2's proxy (ALLOW_ANY, ORIGINAL_DST)
+// against a1's app dialling it directly (a1 is not captured), as a ratio too.
+// Needs root, iproute2 and iptables.
 //
 //   npx tsc -b && sudo /usr/bin/time -v node test/bench/capture-pair.bench.js [--seconds 5] [--rounds 3] [--connections 16]
 //
@@ -33,13 +36,15 @@ const PODS = [
   { name: 'b1', ip: '10.231.0.22', capture: false, ports: '{ http: 18080 }', appPort: 18081 },
   { name: 'a2', ip: '10.231.0.23', capture: true, ports: '{}' },
   { name: 'b2', ip: '10.231.0.24', capture: true, ports: '{ http: 18080 }', appPort: 18080 },
+  { name: 'o', ip: '10.231.0.25', outside: true, appPort: 18080 },
 ];
+const meshPods = PODS.filter((p) => !p.outside);
 const netns = (pod) => netnsOf(PREFIX, pod.name);
 
 const MESH = [
   'apiVersion: v1\nkind: Service\nmetadata: { name: web1, namespace: shop }\nspec: { selector: { app: b1 }, ports: [{ name: http, port: 18080 }] }\n',
   'apiVersion: v1\nkind: Service\nmetadata: { name: web2, namespace: shop }\nspec: { selector: { app: b2 }, ports: [{ name: http, port: 18080 }] }\n',
-  ...PODS.map((p) => {
+  ...meshPods.map((p) => {
     const annotations = p.capture ? '"sidecar.trellis.dev/capture": "true"' : `"sidecar.trellis.dev/app-ports": "${p.appPort ? `http=${p.appPort}` : ''}"`;
     return `apiVersion: networking.trellis.dev/v1alpha1\nkind: WorkloadEntry\nmetadata: { name: ${p.name}, namespace: shop, annotations: { ${annotations} } }\nspec: { address: ${p.ip}, serviceAccount: ${p.name}, labels: { app: ${p.name} }, ports: ${p.ports} }\n`;
   }),
@@ -75,16 +80,22 @@ runBench(async () => {
   await until(() => fs.existsSync(bootstrap), 'the control plane');
   const proxies = {};
   for (const pod of PODS) {
+    if (pod.outside) {
+      start('ip', asApp(pod, ['http', pod.name, String(pod.appPort)]), `app ${pod.name}`);
+      continue;
+    }
     if (pod.capture) sh('ip', inNetns(netns(pod), undefined, [process.execPath, CLI, 'capture-init', '--proxy-uid', '0']));
     proxies[pod.name] = start('ip', inNetns(netns(pod), undefined, [process.execPath, CLI, 'proxy', '--node', `${pod.name}.shop`, '--service-account', pod.name, '--bootstrap', bootstrap, '--no-access-log']), `proxy ${pod.name}`);
     if (pod.appPort) start('ip', asApp(pod, ['http', pod.name, String(pod.appPort)]), `app ${pod.name}`);
   }
-  const [a1, b1, a2, b2] = PODS;
+  const [a1, b1, a2, b2, o] = PODS;
   console.log(`${connections} keep-alive connections, ${rounds} alternating rounds of ${seconds} s each way, Node ${process.version}, ${os.cpus().length} CPUs`);
   // Alternating rounds, so a change in the machine's load falls on both sides alike.
   const ways = [
     { name: 'explicit', what: `a1 → a1:15001 (Host web1) → b1:18080`, pods: [a1, b1], run: (secs) => loadFrom(a1, `http://${a1.ip}:15001/`, 'web1:18080', secs) },
     { name: 'captured', what: `a2 → ${b2.ip}:18080 (redirected)     `, pods: [a2, b2], run: (secs) => loadFrom(a2, `http://${b2.ip}:18080/`, '-', secs) },
+    { name: 'passthrough', what: `a2 → ${o.ip}:18080 (outside the mesh)`, pods: [a2], run: (secs) => loadFrom(a2, `http://${o.ip}:18080/`, '-', secs) },
+    { name: 'no proxy', what: `a1 → ${o.ip}:18080 (not captured)   `, pods: [], run: (secs) => loadFrom(a1, `http://${o.ip}:18080/`, '-', secs) },
   ].map((w) => ({ ...w, ok: 0, failed: 0, cpu: 0 }));
   const cpuOf = (pods) => pods.reduce((sum, pod) => sum + procStats(proxies[pod.name].pid).cpu, 0);
   for (const way of ways) way.run(2); // warm-up (JIT, pools), not counted
@@ -98,9 +109,10 @@ runBench(async () => {
     }
   }
   for (const way of ways) {
-    const rss = way.pods.map((pod) => `${pod.name} ${procStats(proxies[pod.name].pid).rss.toFixed(0)} MB`).join(', ');
-    console.log(`${way.name}  ${way.what}  ${(way.ok / (rounds * seconds)).toFixed(0)} req/s, ${way.failed} failed, both proxies ${((way.cpu / way.ok) * 1e6).toFixed(0)} µs CPU/request, RSS ${rss}`);
+    const rss = way.pods.map((pod) => `${pod.name} ${procStats(proxies[pod.name].pid).rss.toFixed(0)} MB`).join(', ') || '-';
+    console.log(`${way.name}  ${way.what}  ${(way.ok / (rounds * seconds)).toFixed(0)} req/s, ${way.failed} failed, proxies in the path ${((way.cpu / way.ok) * 1e6).toFixed(0)} µs CPU/request, RSS ${rss}`);
   }
-  const [explicit, captured] = ways;
+  const [explicit, captured, passthrough, direct] = ways;
   console.log(`captured / explicit: ${(captured.ok / explicit.ok).toFixed(2)}x req/s, ${(captured.cpu / captured.ok / (explicit.cpu / explicit.ok)).toFixed(2)}x CPU per request`);
+  console.log(`passthrough / no proxy: ${(passthrough.ok / direct.ok).toFixed(2)}x req/s`);
 });
