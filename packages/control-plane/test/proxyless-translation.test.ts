@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseAuthorizationPolicy, parsePeerAuthentication } from '@trellis/policy';
 import { ENVOY_RESOURCE_TYPES, TypeUrl, unpackAny, type Cluster, type ValidatedListener } from '@trellis/xds';
-import { FileSource, isProxylessNode, proxylessSnapshot, type MeshModel, type MeshSettings } from '../src';
+import { FileSource, decodeHttpRoute, isProxylessNode, proxylessSnapshot, type MeshModel, type MeshSettings } from '../src';
 
 const DEMO = path.resolve(__dirname, '../../../deploy/local/demo');
 const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', outboundTrafficPolicy: 'ALLOW_ANY' };
@@ -67,4 +67,38 @@ test('AUDIT and dry-run-only policies are left out: gRPC rejects the LOG action 
   });
   const mesh = { ...model, authorizationPolicies: [policy('audit', 'AUDIT'), policy('dry', 'DENY', { 'istio.io/dry-run': 'true' })] };
   expect(serverListener(mesh).httpConnectionManagers.get(0)!.http_filters.map((f) => f.name)).toEqual(['envoy.filters.http.router']);
+});
+
+test('client side: HTTPRoutes reach proxyless clients as the sidecars get them (matches, weights), restated for gRPC', () => {
+  const { value: split } = decodeHttpRoute({
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'ratings-split', namespace: 'shop' },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'ratings', port: 9090 }],
+      rules: [
+        { matches: [{ method: 'POST', headers: [{ name: 'x-canary', value: 'yes' }] }], backendRefs: [{ name: 'reviews', port: 9080 }], timeouts: { request: '2s' } },
+        { matches: [{ path: { type: 'Exact', value: '/ratings.Ratings/Drop' } }], backendRefs: [{ name: 'ratings', port: 9090, weight: 0 }] },
+        { backendRefs: [{ name: 'ratings', port: 9090, weight: 80 }, { name: 'reviews', port: 9080, weight: 20 }] },
+      ],
+    },
+  });
+  const mesh = { ...model, httpRoutes: [split!] };
+  expect(proxylessSnapshot(mesh, reviews, SETTINGS).consistencyErrors()).toEqual([]);
+  const table = decoded(mesh, TypeUrl.RouteConfiguration, 'ratings.shop.svc.cluster.local:9090') as { virtual_hosts: { routes: object[] }[] };
+  const [drop, canary, weighted] = table.virtual_hosts[0]!.routes;
+  // The POST match is gone (every gRPC call is POST); the header match stays; the timeout is gRPC's max_stream_duration.
+  expect(canary).toMatchObject({
+    match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] },
+    route: { cluster: 'outbound|9080||reviews.shop.svc.cluster.local', max_stream_duration: { max_stream_duration: { seconds: '2' } }, retry_policy: null },
+  });
+  expect((canary as { match: { headers: unknown[] } }).match.headers).toHaveLength(1);
+  expect(weighted).toMatchObject({
+    route: { weighted_clusters: { clusters: [
+      { name: 'outbound|9090||ratings.shop.svc.cluster.local', weight: { value: 80 } }, { name: 'outbound|9080||reviews.shop.svc.cluster.local', weight: { value: 20 } },
+    ] } },
+  });
+  // No direct_response (gRPC would NACK the table): a route with no backend names a cluster with no endpoints.
+  expect(drop).toMatchObject({ match: { path: '/ratings.Ratings/Drop' }, route: { cluster: 'proxyless|no-backend' } });
+  expect(drop).not.toHaveProperty('direct_response');
+  const empty = decoded(mesh, TypeUrl.ClusterLoadAssignment, 'proxyless|no-backend') as { endpoints: unknown[] };
+  expect(empty.endpoints).toEqual([]);
 });

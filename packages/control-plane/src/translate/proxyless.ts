@@ -4,7 +4,7 @@ import { inEgressScope, serviceHostname, workloadsOf, type MeshModel, type Servi
 import { ADS, EnvoyType, socketAddress } from './envoy';
 import { ResourceMemo } from './memo';
 import { inboundListenerName, nodeIdOf, outboundClusterName, spiffeId } from './names';
-import { inboundPorts, isHttp, outboundEndpoints, type MeshSettings, type Readiness } from './sidecar';
+import { inboundPorts, isHttp, outboundEndpoints, serviceRoutes, type MeshSettings, type Readiness } from './sidecar';
 
 /**
  * The proxyless form of the mesh config, for @grpc/grpc-js-xds clients and servers
@@ -63,6 +63,36 @@ function upstreamTls(service: Service, backends: Workload[], settings: MeshSetti
   };
 }
 
+/** Where a route whose every backend weighs 0 sends calls: a cluster with no endpoints, so they fail UNAVAILABLE. */
+export const PROXYLESS_NO_BACKEND_CLUSTER = 'proxyless|no-backend';
+
+/** The parts of a sidecar route (see `serviceRoutes`) that gRPC reads differently. */
+interface SidecarRoute {
+  name: string;
+  match: { headers?: { name: string; string_match: { exact?: string } }[] };
+  route?: { timeout: object; retry_policy?: object };
+  direct_response?: object;
+}
+
+/**
+ * A sidecar's route as grpc-js-xds 1.14 honours it (gRFC A28/A31): same matches and
+ * weighted clusters, with what gRPC reads otherwise restated.
+ * - gRPC calls are all POST and its matchers never see `:method`: a POST match is
+ *   dropped (it always holds); another method's route never matches, as over a sidecar.
+ * - gRPC ignores `route.timeout`; its per-route deadline is `max_stream_duration`.
+ * - Envoy's retry_on conditions (connect-failure, reset) mean nothing to gRPC, which retries
+ *   by status code; left out, gRPC's transparent retries (A6) still cover unsent calls.
+ * - `direct_response` would NACK the whole table: routes with no backend go to a cluster
+ *   without endpoints, so their calls fail UNAVAILABLE (the 500 sidecars answer).
+ */
+function forGrpc({ name, match, route, direct_response }: SidecarRoute): object {
+  const headers = match.headers?.filter((h) => !(h.name === ':method' && h.string_match.exact === 'POST'));
+  const grpcMatch = { ...match, ...(headers ? { headers } : {}) };
+  if (direct_response || !route) return { name, match: grpcMatch, route: { cluster: PROXYLESS_NO_BACKEND_CLUSTER } };
+  const { timeout, retry_policy: _retryOn, ...action } = route;
+  return { name, match: grpcMatch, route: { ...action, max_stream_duration: { max_stream_duration: timeout } } };
+}
+
 /** Client side: an api_listener per name a service port is dialled by, one route table and one EDS cluster per port. */
 function clientResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
   const listeners: Resource[] = [];
@@ -87,10 +117,11 @@ function clientResources(model: MeshModel, workload: Workload, settings: MeshSet
         }), { scope: 'proxyless', inputs: [routeName] }));
       }
       // The listener already chose the service port; its one virtual host takes any authority.
+      // Its routes are the sidecars' (HTTPRoute matches and weights), restated for gRPC.
       routes.push(memo.get(TypeUrl.RouteConfiguration, routeName, () => ({
         name: routeName,
-        virtual_hosts: [{ name: routeName, domains: ['*'], routes: [{ name: 'default', match: { prefix: '' }, route: { cluster } }] }],
-      }), { scope: 'proxyless', inputs: [cluster] }));
+        virtual_hosts: [{ name: routeName, domains: ['*'], routes: (serviceRoutes(model, service, port) as SidecarRoute[]).map(forGrpc) }],
+      }), { scope: 'proxyless', inputs: [service, port, ...model.httpRoutes, ...model.services] }));
       // Same name as the sidecar's cluster (config dumps read alike), other TLS: scoped apart in the memo.
       clusters.push(memo.get(TypeUrl.Cluster, cluster, () => ({
         name: cluster, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: cluster }, lb_policy: 'ROUND_ROBIN',
@@ -99,6 +130,11 @@ function clientResources(model: MeshModel, workload: Workload, settings: MeshSet
       endpoints.push(outboundEndpoints(service, port, backends.filter(ready), memo));
     }
   }
+  // Always there (gRPC subscribes only to the clusters its routes name, so unused it costs nothing).
+  clusters.push(memo.get(TypeUrl.Cluster, PROXYLESS_NO_BACKEND_CLUSTER, () => (
+    { name: PROXYLESS_NO_BACKEND_CLUSTER, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: PROXYLESS_NO_BACKEND_CLUSTER }, lb_policy: 'ROUND_ROBIN' }
+  ), { scope: 'proxyless' }));
+  endpoints.push(memo.get(TypeUrl.ClusterLoadAssignment, PROXYLESS_NO_BACKEND_CLUSTER, () => ({ cluster_name: PROXYLESS_NO_BACKEND_CLUSTER, endpoints: [] }), { scope: 'proxyless' }));
   return { listeners, routes, clusters, endpoints };
 }
 

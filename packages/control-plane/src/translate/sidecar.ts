@@ -219,8 +219,8 @@ function virtualHosts(model: MeshModel, services: Service[], namespace: string):
     }));
 }
 
-/** A service port's routes: its HTTPRoutes', or the default one to its cluster. */
-function serviceRoutes(model: MeshModel, service: Service, port: ServicePort): object[] {
+/** A service port's routes: its HTTPRoutes', or the default one to its cluster. Proxyless clients get the same ones. */
+export function serviceRoutes(model: MeshModel, service: Service, port: ServicePort): object[] {
   const attached = httpRoutesFor(model, service, port);
   return attached.length > 0 ? routesFrom(attached, model) : [{ name: 'default', match: { prefix: '/' }, route: { cluster: outboundClusterName(service, port), timeout: duration(0), retry_policy: RETRY_POLICY } }];
 }
