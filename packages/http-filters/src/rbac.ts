@@ -16,22 +16,55 @@ export interface RbacDecisionRecord {
 
 /** What RBAC sees of a connection; HTTP adds the request's headers. */
 export function connectionContext(peer: PeerInfo, local: { address: string; port: number }, sni: string | undefined): RbacContext {
-  return {
-    sourceAddress: peer.address,
-    destinationAddress: local.address,
-    destinationPort: local.port,
-    ...(sni ? { requestedServerName: sni } : {}),
-    ...(peer.spiffeId ? { peerCertificate: { uriSans: [peer.spiffeId] } } : {}),
-  };
+  // Assigned rather than spread: this runs per connection and per request, and spreads allocate.
+  const context: RbacContext = { sourceAddress: peer.address, destinationAddress: local.address, destinationPort: local.port };
+  if (sni) context.requestedServerName = sni;
+  if (peer.spiffeId) context.peerCertificate = { uriSans: [peer.spiffeId] };
+  return context;
 }
 
+/** The request as RBAC sees it: headers are looked up in the proxy's own list when a matcher asks, not copied per request. */
 function contextOf(ctx: HttpFilterContext): RbacContext {
-  const headers: Record<string, string | string[]> = { ':method': ctx.method, ':path': ctx.path, ':authority': ctx.authority };
+  const context = connectionContext(ctx.peer, ctx.local, ctx.sni);
+  context.headers = (lowerName) => requestHeader(ctx, lowerName);
+  return context;
+}
+
+function pseudoHeader(ctx: HttpFilterContext, name: string): string | undefined {
+  if (name === ':method') return ctx.method;
+  if (name === ':path') return ctx.path;
+  if (name === ':authority') return ctx.authority;
+  return undefined;
+}
+
+/**
+ * One header's values: a pseudo-header's value first, then every entry of that name in order.
+ * The list's names are lower-case; a filter may still have added another spelling, which is
+ * found when no entry has the lower-case name (the one first seen last, as a record's keys gave).
+ */
+function requestHeader(ctx: HttpFilterContext, lowerName: string): string | string[] | undefined {
+  let values: string | string[] | undefined = pseudoHeader(ctx, lowerName);
+  const add = (value: string): void => {
+    if (values === undefined) values = value;
+    else if (typeof values === 'string') values = [values, value];
+    else values.push(value);
+  };
   ctx.headers.forEach((name, value) => {
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    if (name === lowerName) add(value);
   });
-  return { ...connectionContext(ctx.peer, ctx.local, ctx.sni), headers };
+  if (values !== undefined) return values;
+  let spelling: string | undefined;
+  const seen = new Set<string>();
+  ctx.headers.forEach((name) => {
+    if (name.length === lowerName.length && !seen.has(name) && name.toLowerCase() === lowerName) {
+      seen.add(name);
+      spelling = name;
+    }
+  });
+  if (spelling !== undefined) ctx.headers.forEach((name, value) => {
+    if (name === spelling) add(value);
+  });
+  return values;
 }
 
 /** The decision as the access log and the counters tell it. No match allows under a DENY config and denies under an ALLOW one. */

@@ -1,4 +1,5 @@
 import { Headers, type HttpFilterContext } from '@trellis/proxy';
+import { compileRbac, type RbacContext } from '@trellis/rbac';
 import { DENIED_BY_HEADER, WAF_BLOCKED_BY_HEADER, WAF_METADATA_KEY, rbacFilterFactory, wafFilterFactory, type WafAuditEvent } from '../src';
 
 function context(method: string, path: string, spiffeId?: string, headers: [string, string][] = []): HttpFilterContext {
@@ -39,6 +40,62 @@ describe('RBAC filter', () => {
 
   test('a config it cannot enforce is refused when the filter is built', () => {
     expect(() => rbacFilterFactory.create({ rules: { action: 'ALLOW', policies: { p: { permissions: [{ uri_template: {} }], principals: [{ any: true }] } } } })).toThrow(/uri_template/);
+  });
+});
+
+describe('RBAC filter header lookup', () => {
+  /** The filter used to copy every header into a record; the lazy lookup must decide exactly as that record did. */
+  function recordContext(ctx: HttpFilterContext): RbacContext {
+    const headers: Record<string, string | string[]> = { ':method': ctx.method, ':path': ctx.path, ':authority': ctx.authority };
+    ctx.headers.forEach((name, value) => {
+      const existing = headers[name];
+      headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    });
+    return { sourceAddress: ctx.peer.address, destinationAddress: ctx.local.address, destinationPort: ctx.local.port, headers };
+  }
+
+  const MATCHERS: Record<string, unknown>[] = [
+    { name: 'x-tenant', string_match: { exact: 'acme' } },
+    { name: 'x-tenant', string_match: { exact: 'acme,beta' } },
+    { name: 'X-Tenant', string_match: { exact: 'b' } },
+    { name: 'x-tenant', string_match: { exact: 'a' } },
+    { name: 'x-tenant', present_match: true },
+    { name: 'x-tenant', present_match: false },
+    { name: 'x-tenant', string_match: { exact: '' }, treat_missing_header_as_empty: true },
+    { name: 'x-tenant', string_match: { contains: 'eta' }, invert_match: true },
+    { name: ':method', string_match: { exact: 'GET,POST' } },
+    { name: ':method', string_match: { exact: 'GET' } },
+    { name: ':authority', string_match: { prefix: 'reviews' } },
+    { name: ':path', string_match: { suffix: '/1' } },
+  ];
+  const HEADER_LISTS: [string, string][][] = [
+    [],
+    [['x-tenant', 'acme']],
+    [['x-tenant', 'acme'], ['accept', '*/*'], ['x-tenant', 'beta']],
+    [['x-tenant', '']],
+    [['X-Tenant', 'acme']],
+    [['x-tenant', 'a'], ['X-Tenant', 'b']],
+    [['X-Tenant', 'a'], ['x-TENANT', 'b'], ['X-Tenant', 'c']],
+    [[':method', 'POST']],
+  ];
+
+  test('repeated, mixed-case and pseudo-headers decide as the copied record did', () => {
+    for (const header of MATCHERS) {
+      const config = { rules: { action: 'ALLOW', policies: { p: { permissions: [{ header }], principals: [{ any: true }] } } } };
+      const filter = rbacFilterFactory.create(config);
+      const engine = compileRbac(config);
+      for (const headers of HEADER_LISTS) {
+        const ctx = context('GET', '/reviews/1', undefined, headers);
+        const lazy = filter.onRequestHeaders(ctx) === 'continue';
+        expect({ header, headers, allowed: lazy }).toEqual({ header, headers, allowed: engine.evaluate(recordContext(ctx)).allowed });
+      }
+    }
+  });
+
+  test('a repeated header is its values joined with a comma, in order', () => {
+    const config = { rules: { action: 'ALLOW', policies: { p: { permissions: [{ header: { name: 'x-tenant', string_match: { exact: 'acme,beta' } } }], principals: [{ any: true }] } } } };
+    const ctx = context('GET', '/', undefined, [['x-tenant', 'acme'], ['x-tenant', 'beta']]);
+    expect(rbacFilterFactory.create(config).onRequestHeaders(ctx)).toBe('continue');
   });
 });
 

@@ -1,5 +1,12 @@
 import { type IpAddress, parseIp } from './ip';
 
+/**
+ * A request's values of one header, asked for only when a matcher needs them, so a proxy can
+ * hand over its own header list instead of copying it per request. Names are asked in lower
+ * case and must be matched case-insensitively; a repeated header gives its values in order.
+ */
+export type HeaderLookup = (lowerName: string) => string | readonly string[] | undefined;
+
 /** What the proxy knows about one connection (and, for HTTP, one request). */
 export interface RbacContext {
   /** Peer address of the downstream connection (direct_remote_ip, source_ip). */
@@ -12,8 +19,8 @@ export interface RbacContext {
   requestedServerName?: string;
   /** Present only when the peer presented a verified certificate (mTLS). */
   peerCertificate?: { uriSans?: readonly string[]; dnsSans?: readonly string[]; subject?: string };
-  /** HTTP headers including the pseudo-headers `:method`, `:path`, `:authority`; absent for TCP. */
-  headers?: Readonly<Record<string, string | readonly string[]>>;
+  /** HTTP headers including the pseudo-headers `:method`, `:path`, `:authority`, as a record or a lookup; absent for TCP. */
+  headers?: Readonly<Record<string, string | readonly string[]>> | HeaderLookup;
   /** Dynamic metadata by filter name, e.g. `istio_authn` for JWT claims. */
   dynamicMetadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -51,15 +58,18 @@ export class EvaluationState {
   header(lowerName: string): string | undefined {
     const headers = this.ctx.headers;
     if (headers === undefined) return undefined;
-    // Proxies hand over lower-case names (HTTP/2 requires them), so look there first.
-    let value = Object.hasOwn(headers, lowerName) ? headers[lowerName] : undefined;
-    if (value === undefined) {
-      if (this.mixedCaseNames === undefined) this.mixedCaseNames = mixedCaseNames(headers);
-      const name = this.mixedCaseNames?.get(lowerName);
-      if (name === undefined) return undefined;
-      value = headers[name]!;
-    }
+    const value = typeof headers === 'function' ? headers(lowerName) : this.recordHeader(headers, lowerName);
+    if (value === undefined) return undefined;
     return typeof value === 'string' ? value : value.join(',');
+  }
+
+  private recordHeader(headers: Readonly<Record<string, string | readonly string[]>>, lowerName: string): string | readonly string[] | undefined {
+    // Proxies hand over lower-case names (HTTP/2 requires them), so look there first.
+    const value = Object.hasOwn(headers, lowerName) ? headers[lowerName] : undefined;
+    if (value !== undefined) return value;
+    if (this.mixedCaseNames === undefined) this.mixedCaseNames = mixedCaseNames(headers);
+    const name = this.mixedCaseNames?.get(lowerName);
+    return name === undefined ? undefined : headers[name];
   }
 
   /** What authenticated.principal_name is matched against: URI SANs, DNS SANs, then the subject; none without a peer certificate. */

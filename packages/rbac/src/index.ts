@@ -2,7 +2,7 @@ export type {
   CidrRange, HeaderMatcher, Int32Range, MetadataMatcher, PathMatcher, Permission, Policy, Principal, RbacAction,
   RbacFilterConfig, RbacRules, RegexMatcher, StringMatcher, ValueMatcher,
 } from './config';
-export type { RbacContext } from './context';
+export type { HeaderLookup, RbacContext } from './context';
 export { EvaluationState } from './context';
 export {
   compileRbac, compileRbacChain, compileRbacRules, type CompiledRbac, type CompiledRbacChain, type CompiledRules,

@@ -63,6 +63,32 @@ describe('permissions', () => {
     expect(permits(permission)).toBe(expected);
   });
 
+  test('headers given as a lookup decide as the record does, and are asked for only when a matcher needs them', () => {
+    const record = CTX.headers as Record<string, string | readonly string[]>;
+    const asked: string[] = [];
+    const lookup: RbacContext = {
+      ...CTX,
+      headers: (lowerName) => {
+        asked.push(lowerName);
+        const name = Object.keys(record).find((n) => n.toLowerCase() === lowerName);
+        return name === undefined ? undefined : record[name];
+      },
+    };
+    expect(permits({ destination_port: 8080 }, lookup)).toBe(true);
+    expect(asked).toEqual([]);
+    const permissions: Permission[] = [
+      { header: { name: 'x-multi', exact_match: 'a,b' } },
+      { header: { name: 'X-Multi', present_match: true } },
+      { header: { name: 'x-missing', exact_match: '', treat_missing_header_as_empty: true } },
+      { header: { name: ':authority', string_match: { exact: 'httpbin.foo', ignore_case: true } } },
+      { url_path: { path: { exact: '/api/v1/items' } } },
+    ];
+    for (const permission of permissions) {
+      expect(permits(permission, lookup)).toBe(permits(permission));
+    }
+    expect(new Set(asked)).toEqual(new Set(['x-multi', 'x-missing', ':authority', ':path']));
+  });
+
   test('HTTP matchers never match a TCP connection', () => {
     const { headers: _headers, ...tcp } = CTX;
     expect(permits({ header: { name: ':method', present_match: true } }, tcp)).toBe(false);
