@@ -19,6 +19,14 @@ export interface WorkerPoolOptions {
   /** Requests waiting for a free worker beyond this are refused at once (default 32). */
   maxQueued?: number;
   /**
+   * How long a request may wait behind others for a free worker before it fails unjudged
+   * (default twice `timeoutMs`: time for an overrunning evaluation ahead of it to be abandoned
+   * and its replacement to start). The clock starts once some worker is up, so the first
+   * start (compiling the rules) does not count. Without it a queue behind slow requests holds
+   * callers for as long as those requests run.
+   */
+  queueWaitMs?: number;
+  /**
    * A worker with nothing to do for this long exits, giving back its copy of the rules
    * (~100 MB for the CRS); the next big request starts another (default 300000).
    */
@@ -32,6 +40,8 @@ interface Job {
   request: BufferedRequest;
   resolve: (verdict: Verdict) => void;
   reject: (error: WorkerPoolError) => void;
+  /** Fails the job if no worker has taken it by its wait deadline. */
+  waitTimer?: NodeJS.Timeout;
 }
 
 class Slot {
@@ -65,6 +75,7 @@ export class WafWorkerPool {
   private readonly queue: Job[] = [];
   private readonly timeoutMs: number;
   private readonly maxQueued: number;
+  private readonly queueWaitMs: number;
   private readonly idleMs: number;
   private closed = false;
 
@@ -75,6 +86,7 @@ export class WafWorkerPool {
     this.slots = Array.from({ length: Math.max(1, options.workers ?? 1) }, () => new Slot());
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.maxQueued = options.maxQueued ?? 32;
+    this.queueWaitMs = options.queueWaitMs ?? 2 * this.timeoutMs;
     this.idleMs = options.idleMs ?? 300_000;
   }
 
@@ -92,7 +104,7 @@ export class WafWorkerPool {
   /** Terminates the workers; waiting and running requests fail. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new WorkerPoolError('WAF worker pool is closed'));
+    this.failQueued('WAF worker pool is closed');
     await Promise.all(this.slots.map((slot) => this.retire(slot, 'WAF worker pool is closed')));
   }
 
@@ -109,11 +121,27 @@ export class WafWorkerPool {
       clearTimeout(slot.idleTimer);
       slot.idleTimer = undefined;
       const job = this.queue.shift() as Job;
+      clearTimeout(job.waitTimer);
       slot.job = job;
       slot.jobStartedAt = Date.now();
       slot.jobCpuAtStart = slot.tid === undefined ? 0 : threadCpuMs(slot.tid);
       slot.timer = setTimeout(() => this.checkBudget(slot), this.timeoutMs);
       (slot.worker as Worker).postMessage(job.request);
+    }
+    if (this.slots.some((slot) => slot.ready)) for (const job of this.queue) job.waitTimer ??= this.waitDeadline(job);
+  }
+
+  private waitDeadline(job: Job): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      job.reject(new WorkerPoolError(`WAF request waited more than ${this.queueWaitMs} ms for a free worker`));
+    }, this.queueWaitMs).unref();
+  }
+
+  private failQueued(reason: string): void {
+    for (const job of this.queue.splice(0)) {
+      clearTimeout(job.waitTimer);
+      job.reject(new WorkerPoolError(reason));
     }
   }
 
@@ -139,7 +167,7 @@ export class WafWorkerPool {
       this.settle(slot)?.reject(new WorkerPoolError(`WAF worker exited (code ${code})`));
       if (!slot.ready) {
         // It died compiling the rules: failing what waits beats a restart loop; the next request retries.
-        for (const job of this.queue.splice(0)) job.reject(new WorkerPoolError(`WAF worker failed to start (code ${code})`));
+        this.failQueued(`WAF worker failed to start (code ${code})`);
       }
       if (!this.closed) this.dispatch();
     });

@@ -1,6 +1,7 @@
 // WafWorkerPool over the built worker (packages/waf/dist: run `npx tsc -b` first): verdicts
 // match inline evaluation, a crashing worker fails only its own request and is replaced,
-// a full queue refuses at once, and close() fails what waits.
+// a full queue refuses at once, a request waiting too long for a worker fails unjudged, and
+// close() fails what waits.
 import { evaluateBuffered, TRELLIS_DEFAULT_PROFILE, Waf, WafWorkerPool, WorkerPoolError, type BufferedRequest } from '../../src';
 
 const request = (body: string): BufferedRequest => ({
@@ -49,5 +50,27 @@ describe('WafWorkerPool', () => {
     const failed = expect(other.evaluate(request('text=hello'))).rejects.toThrow(/closed/);
     await other.close();
     await failed;
+  });
+});
+
+describe('WafWorkerPool queue deadline', () => {
+  // 200 regex rules over a 4 MB argument: a second or more of CPU, the worker's for that long.
+  const SLOW_RULES = Array.from({ length: 200 }, (_, i) => `SecRule ARGS "@rx (?:x|y)+z" "id:${100 + i},phase:2,t:none,pass,nolog"`);
+  const directives = ['SecRuleEngine On', 'SecRequestBodyAccess On', ...SLOW_RULES].join('\n') + '\n';
+
+  test('a request still waiting for a worker at its deadline fails, and leaves the queue', async () => {
+    const pool = new WafWorkerPool(directives, { workers: 1, timeoutMs: 30_000, queueWaitMs: 100, maxQueued: 1 });
+    try {
+      await pool.evaluate(request('text=warm')); // the worker is up: the slow request occupies it at once, the next one waits
+      const slow = pool.evaluate(request(`text=${'x'.repeat(4 << 20)}`)).then(() => 'judged', (e: Error) => e.message);
+      await expect(pool.evaluate(request('text=hello'))).rejects.toThrow('WAF request waited more than 100 ms for a free worker');
+      // Its place is free again: with room for one waiting request, another is queued rather than refused as busy.
+      const next = pool.evaluate(request('text=again')).then(() => 'judged', (e: Error) => e.message);
+      await pool.close();
+      expect(await next).toBe('WAF worker pool is closed');
+      expect(await slow).toMatch(/closed|judged/);
+    } finally {
+      await pool.close();
+    }
   });
 });
