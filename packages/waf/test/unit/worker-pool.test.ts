@@ -54,15 +54,16 @@ describe('WafWorkerPool', () => {
 });
 
 describe('WafWorkerPool queue deadline', () => {
-  // 200 regex rules over a 4 MB argument: a second or more of CPU, the worker's for that long.
-  const SLOW_RULES = Array.from({ length: 200 }, (_, i) => `SecRule ARGS "@rx (?:x|y)+z" "id:${100 + i},phase:2,t:none,pass,nolog"`);
+  // 200 distinct regexes, each scanning a 4 MB argument to the 'z' at its end (so no literal
+  // prefilter can skip them): seconds of CPU, the worker's for that long.
+  const SLOW_RULES = Array.from({ length: 200 }, (_, i) => `SecRule ARGS "@rx [xy]{${i + 1},}z" "id:${100 + i},phase:2,t:none,pass,nolog"`);
   const directives = ['SecRuleEngine On', 'SecRequestBodyAccess On', ...SLOW_RULES].join('\n') + '\n';
 
   test('a request still waiting for a worker at its deadline fails, and leaves the queue', async () => {
     const pool = new WafWorkerPool(directives, { workers: 1, timeoutMs: 30_000, queueWaitMs: 100, maxQueued: 1 });
     try {
       await pool.evaluate(request('text=warm')); // the worker is up: the slow request occupies it at once, the next one waits
-      const slow = pool.evaluate(request(`text=${'x'.repeat(4 << 20)}`)).then(() => 'judged', (e: Error) => e.message);
+      const slow = pool.evaluate(request(`text=${'x'.repeat(4 << 20)}z`)).then(() => 'judged', (e: Error) => e.message);
       await expect(pool.evaluate(request('text=hello'))).rejects.toThrow('WAF request waited more than 100 ms for a free worker');
       // Its place is free again: with room for one waiting request, another is queued rather than refused as busy.
       const next = pool.evaluate(request('text=again')).then(() => 'judged', (e: Error) => e.message);
