@@ -100,14 +100,11 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         options: {
-          node: { type: 'string' }, 'service-account': { type: 'string' }, bootstrap: { type: 'string', default: '.trellis/control-plane/bootstrap.json' },
-          'admin-port': { type: 'string' }, 'no-access-log': { type: 'boolean', default: false }, 'token-file': { type: 'string' },
+          ...WORKLOAD_OPTIONS, 'admin-port': { type: 'string' }, 'no-access-log': { type: 'boolean', default: false }, 'token-file': { type: 'string' },
         },
       });
-      if (!values.node) throw new UsageError('proxy: --node <workload>.<namespace> is required');
-      if (!values['service-account']) throw new UsageError('proxy: --service-account is required');
       await runProxy({
-        node: values.node, serviceAccount: values['service-account'], bootstrap: path.resolve(values.bootstrap!),
+        ...workload('proxy', values),
         ...(values['token-file'] ? { tokenFile: path.resolve(values['token-file']) } : {}),
         ...(values['admin-port'] === undefined ? {} : { adminPort: portOption('--admin-port', values['admin-port']) }),
         accessLog: !values['no-access-log'],
@@ -118,14 +115,11 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         options: {
-          node: { type: 'string' }, 'service-account': { type: 'string' }, bootstrap: { type: 'string', default: '.trellis/control-plane/bootstrap.json' },
-          dir: { type: 'string', default: '.trellis/agent' }, 'relay-port': { type: 'string' },
+          ...WORKLOAD_OPTIONS, dir: { type: 'string', default: '.trellis/agent' }, 'relay-port': { type: 'string' },
         },
       });
-      if (!values.node) throw new UsageError('agent: --node <workload>.<namespace> is required');
-      if (!values['service-account']) throw new UsageError('agent: --service-account is required');
       await runAgent({
-        node: values.node, serviceAccount: values['service-account'], bootstrap: path.resolve(values.bootstrap!), dir: path.resolve(values.dir!),
+        ...workload('agent', values), dir: path.resolve(values.dir!),
         ...(values['relay-port'] === undefined ? {} : { relayPort: portOption('--relay-port', values['relay-port']) }),
       });
       return 0;
@@ -224,6 +218,17 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** The options naming a workload, shared by the per-pod commands (`proxy`, `agent`). */
+const WORKLOAD_OPTIONS = {
+  node: { type: 'string' }, 'service-account': { type: 'string' }, bootstrap: { type: 'string', default: '.trellis/control-plane/bootstrap.json' },
+} as const;
+
+function workload(command: string, values: { node?: string; 'service-account'?: string; bootstrap?: string }) {
+  if (!values.node) throw new UsageError(`${command}: --node <workload>.<namespace> is required`);
+  if (!values['service-account']) throw new UsageError(`${command}: --service-account is required`);
+  return { node: values.node, serviceAccount: values['service-account'], bootstrap: path.resolve(values.bootstrap!) };
+}
 
 function portOption(flag: string, value: string): number {
   const port = Number(value);
