@@ -43,12 +43,12 @@ function checkerFor(document: string): OpenApiChecker {
   return checker;
 }
 
-/** One request's body as the filter sees it; body bytes can arrive before the headers hook runs. */
+/**
+ * A request whose operation describes a body, from the headers hook until the body's verdict.
+ * The proxy feeds body chunks only once every header filter has continued.
+ */
 interface BodyState {
-  /** The headers hook has run. */
-  checked: boolean;
-  /** Set while the operation's body is still to be judged. */
-  body?: PendingBody;
+  body: PendingBody;
   chunks: Buffer[];
   bytes: number;
   ended: boolean;
@@ -95,7 +95,8 @@ export const openApiFilterFactory: HttpFilterFactory = {
     };
 
     /** Once the head is checked and the body has ended (or grown too long): the body's verdict. */
-    const judgeBody = (ctx: HttpFilterContext, state: BodyState, body: PendingBody): FilterResult => {
+    const judgeBody = (ctx: HttpFilterContext, state: BodyState): FilterResult => {
+      const { body } = state;
       if (state.bytes > body.maxBytes) return decide(ctx, { ok: false, status: 413, reason: `${body.operation}: body is over the ${body.maxBytes}-byte limit` });
       if (!state.ended) return 'continue';
       const result = body.check(Buffer.concat(state.chunks));
@@ -104,9 +105,6 @@ export const openApiFilterFactory: HttpFilterFactory = {
 
     return {
       onRequestHeaders(ctx) {
-        const state = states.get(ctx) ?? { checked: true, chunks: [], bytes: 0, ended: false };
-        state.checked = true;
-        states.set(ctx, state);
         const head = checker.checkHead({ method: ctx.method, target: ctx.path, header: (name) => ctx.headers.get(name) });
         if (!head.ok) return decide(ctx, head);
         if (!head.body) return 'continue';
@@ -114,21 +112,17 @@ export const openApiFilterFactory: HttpFilterFactory = {
           const result = head.body.check(undefined);
           return result.ok ? 'continue' : decide(ctx, result);
         }
-        state.body = head.body;
-        return judgeBody(ctx, state, head.body);
+        states.set(ctx, { body: head.body, chunks: [], bytes: 0, ended: false });
+        return 'continue';
       },
       onRequestBody(ctx, chunk, endOfStream) {
-        let state = states.get(ctx);
-        // Bytes read with the head reach this hook before the headers hook: kept for it.
-        if (!state) states.set(ctx, (state = { checked: false, chunks: [], bytes: 0, ended: false }));
-        if (state.checked && !state.body) return 'continue';
+        const state = states.get(ctx);
+        if (!state) return 'continue';
         state.bytes += chunk.length;
         state.ended = endOfStream;
-        const limit = state.body?.maxBytes ?? checker.maxBodyBytes;
-        if (chunk.length > 0 && state.bytes <= limit) state.chunks.push(chunk);
-        if (!state.body) return 'continue';
-        const verdict = judgeBody(ctx, state, state.body);
-        if (state.ended || verdict !== 'continue') state.body = undefined;
+        if (chunk.length > 0 && state.bytes <= state.body.maxBytes) state.chunks.push(chunk);
+        const verdict = judgeBody(ctx, state);
+        if (state.ended || verdict !== 'continue') states.delete(ctx);
         return verdict;
       },
     };
