@@ -78,7 +78,7 @@ if (baselineAt > 0) filters.push(['filter onRequestHeaders, baseline build', req
 const headers = new Headers();
 for (const [name, value] of HEADER_LINES) headers.add(name, value);
 const request = () => ({
-  protocol: 'http/1.1', method: METHOD, authority: AUTHORITY, path: PATH, headers, peer: PEER, local: LOCAL,
+  protocol: 'http/1.1', method: METHOD, authority: AUTHORITY, path: PATH, headers, hasBody: false, peer: PEER, local: LOCAL,
   requestId: 'r', listenerName: 'inbound', metadata: new Map(),
 });
 for (const [name, filter] of filters) {

@@ -56,9 +56,6 @@ interface BodyState {
 
 const headerSafe = (reason: string) => reason.replace(/[^\x20-\x7e]/g, '?').slice(0, HEADER_REASON_LIMIT);
 
-/** An HTTP/1.1 request without Content-Length or Transfer-Encoding has no body: no body callback will come. */
-const bodiless = (ctx: HttpFilterContext) => ctx.protocol !== 'h2' && !ctx.headers.has('content-length') && !ctx.headers.has('transfer-encoding');
-
 /**
  * OpenAPI enforcement: each request is checked against the workload's document
  * (path, method, parameters, then the buffered body when the operation describes
@@ -108,7 +105,7 @@ export const openApiFilterFactory: HttpFilterFactory = {
         const head = checker.checkHead({ method: ctx.method, target: ctx.path, header: (name) => ctx.headers.get(name) });
         if (!head.ok) return decide(ctx, head);
         if (!head.body) return 'continue';
-        if (bodiless(ctx)) {
+        if (!ctx.hasBody) {
           const result = head.body.check(undefined);
           return result.ok ? 'continue' : decide(ctx, result);
         }

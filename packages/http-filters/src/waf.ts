@@ -128,11 +128,6 @@ function headerList(ctx: HttpFilterContext): [string, string][] {
 
 const httpVersion = (ctx: HttpFilterContext) => (ctx.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1');
 
-/** An HTTP/1.1 request has a body when it says so; one with neither header gets no body callback. */
-function h1HasBody(ctx: HttpFilterContext): boolean {
-  return ctx.headers.has('transfer-encoding') || Number(ctx.headers.get('content-length') ?? 0) > 0;
-}
-
 /** One request's WAF state, from its headers hook to the end of its body. */
 interface RequestState {
   tx: Transaction;
@@ -149,7 +144,7 @@ interface RequestState {
  * Phase 2 of a request with more than `offload_threshold_bytes` to inspect runs on a
  * worker thread, so a huge or hostile body cannot stall the proxy's other requests: the
  * body hook answers the end of the body with a promise, over HTTP/1.1 and HTTP/2 alike (a
- * bodiless HTTP/1.1 request is judged by the headers hook, as no body hook follows). The
+ * bodiless request is judged by the headers hook, as no body hook follows). The
  * headers hook never waits for the body, so the proxy can answer `Expect: 100-continue`
  * before the client sends it. If the worker cannot answer (died, overran, busy) the request
  * fails closed in BLOCK mode (503 saying why: the operator asked for enforcement, and an
@@ -226,7 +221,7 @@ export const wafFilterFactory: HttpFilterFactory = {
         const early = tx.processRequestHeaders(ctx.method, ctx.path, httpVersion(ctx), headerList(ctx));
         if (early) return decide(ctx, tx, early);
         const state = { tx, bodyBytes: 0 };
-        if (ctx.protocol === 'http/1.1' && !h1HasBody(ctx)) return judge(ctx, state, tx);
+        if (!ctx.hasBody) return judge(ctx, state, tx);
         states.set(ctx, state);
         return 'continue';
       },

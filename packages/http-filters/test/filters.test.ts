@@ -7,6 +7,7 @@ function context(method: string, path: string, spiffeId?: string, headers: [stri
   for (const [k, v] of headers) h.add(k, v);
   return {
     protocol: 'http/1.1', method, authority: 'reviews:9080', path, headers: h,
+    hasBody: h.has('transfer-encoding') || Number(h.get('content-length') ?? 0) > 0,
     peer: { address: '127.0.0.11', port: 40000, ...(spiffeId ? { spiffeId } : {}) },
     local: { address: '127.0.0.12', port: 9080 }, requestId: 'req-1', listenerName: 'inbound|9080', metadata: new Map(),
   };
@@ -115,7 +116,7 @@ describe('WAF filter (built-in profile)', () => {
   });
 
   test('detect mode reports the same attack and lets it through (HTTP/2: phase 2 at end of stream)', () => {
-    const ctx = { ...context('GET', attack), protocol: 'h2' as const };
+    const ctx = { ...context('GET', attack), protocol: 'h2' as const, hasBody: true };
     expect(detecting.onRequestHeaders(ctx)).toBe('continue');
     expect(detecting.onRequestBody!(ctx, Buffer.alloc(0), true)).toBe('continue');
     expect(ctx.metadata.get(WAF_METADATA_KEY)).toMatchObject({ mode: 'DETECT', blocked: false });

@@ -28,8 +28,9 @@ const document = JSON.stringify({
 function context(method: string, path: string, headers: [string, string][] = [], protocol: 'http/1.1' | 'h2' = 'http/1.1'): HttpFilterContext {
   const h = new Headers();
   for (const [k, v] of headers) h.add(k, v);
+  const hasBody = protocol === 'h2' || h.has('transfer-encoding') || Number(h.get('content-length') ?? 0) > 0;
   return {
-    protocol, method, authority: 'reviews:9080', path, headers: h,
+    protocol, method, authority: 'reviews:9080', path, headers: h, hasBody,
     peer: { address: '127.0.1.11', port: 40000 }, local: { address: '127.0.1.12', port: 9080 },
     requestId: 'req-1', listenerName: 'inbound|9080', metadata: new Map(),
   };
@@ -133,6 +134,9 @@ describe('OpenAPI filter on a real proxy listener', () => {
     expect([badParameter.status, badParameter.headers[OPENAPI_REASON_HEADER]]).toEqual([400, 'GET /reviews/{id}: path.id must be integer']);
     const badBody = await postReview(port, '{"stars":"many"}');
     expect([badBody.status, badBody.headers[OPENAPI_REASON_HEADER]]).toEqual([400, 'POST /reviews: body.stars must be integer']);
+    // Content-Length: 0 is a body the proxy never calls the body hook for: judged at the head.
+    const empty = await request(port, { host: HOST, method: 'POST', path: '/reviews', headers: { 'content-type': 'application/json', 'content-length': '0' } });
+    expect([empty.status, empty.headers[OPENAPI_REASON_HEADER]]).toEqual([400, 'POST /reviews: body is required']);
   });
 
   test('block mode over HTTP/2 (h2c): the body is judged at end of stream', async () => {

@@ -30,6 +30,11 @@ export interface HttpFilterContext {
   /** Path including the query string. */
   path: string;
   readonly headers: Headers;
+  /**
+   * False when the request ends with its head (no body, Content-Length: 0, an HTTP/2 stream
+   * ended with its headers): no body hook is called for it, so filters judge it whole there.
+   */
+  readonly hasBody: boolean;
   readonly peer: PeerInfo;
   readonly local: { address: string; port: number };
   readonly sni?: string;

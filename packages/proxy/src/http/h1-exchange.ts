@@ -90,9 +90,9 @@ export class Http1Exchange implements UpstreamHandler {
         path = '/';
       }
     }
-    this.ctx = new RequestContext('http/1.1', head.method, authority, path, head.headers, conn.info, chain.listenerName, rt.store.current);
     this.body = new BodyTracker(head.framing, 400);
     this.receivingBody = !this.body.done;
+    this.ctx = new RequestContext('http/1.1', head.method, authority, path, head.headers, this.receivingBody, conn.info, chain.listenerName, rt.store.current);
     if (chain.bodyFilters.length > 0) this.inspection = new BodyInspection(chain, this.ctx);
     // HTTP/1.0 clients get no interim responses (RFC 9110 §10.1.1): their expectation is only dropped.
     this.expectContinue = takeContinueExpectation(head.headers) && head.minorVersion >= 1 && this.receivingBody;

@@ -82,7 +82,7 @@ class Http2Exchange {
       else if (v !== undefined) headers.add(name, v);
     }
     const authority = String(raw[':authority'] ?? raw.host ?? '');
-    this.ctx = new RequestContext('h2', String(raw[':method']), authority, String(raw[':path'] ?? '/'), headers, info, chain.listenerName, rt.store.current);
+    this.ctx = new RequestContext('h2', String(raw[':method']), authority, String(raw[':path'] ?? '/'), headers, !stream.endAfterHeaders, info, chain.listenerName, rt.store.current);
     this.expectContinue = takeContinueExpectation(headers) && !stream.endAfterHeaders;
     stream.on('error', () => undefined); // reported through 'close'
     stream.on('close', () => this.onDownstreamClose());
@@ -99,6 +99,7 @@ class Http2Exchange {
    */
   private readBody(send: (body: Buffer | undefined) => void): void {
     if (this.chain.bodyFilters.length === 0) return send(undefined);
+    if (!this.ctx.hasBody) return send(NO_BYTES); // filters judged it whole in their header hooks
     const inspection = new BodyInspection(this.chain, this.ctx);
     const chunks: Buffer[] = [];
     let size = 0;

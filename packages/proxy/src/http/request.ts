@@ -47,6 +47,7 @@ export class RequestContext implements HttpFilterContext {
     readonly authority: string,
     public path: string,
     readonly headers: Headers,
+    readonly hasBody: boolean,
     downstream: DownstreamInfo,
     readonly listenerName: string,
     view: ConfigView,
