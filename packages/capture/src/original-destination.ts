@@ -20,27 +20,31 @@ export interface OriginalDestination {
 
 export class OriginalDestinationError extends Error {}
 
-type GetSockOpt = (fd: number, level: number, name: number, buf: Buffer, len: Buffer) => number;
-let koffi: typeof Koffi | undefined;
-let getsockopt: GetSockOpt | undefined;
+/** libc's getsockopt, and the errno it leaves, through koffi. */
+interface Libc {
+  getsockopt(fd: number, level: number, name: number, buf: Buffer, len: Buffer): number;
+  errno(): number;
+  ENOENT: number;
+}
+let libc: Libc | undefined;
 // Reused by every call (JavaScript runs one call at a time): plain pointers cost half of koffi's _Out_/_Inout_ marshalling.
 const address = Buffer.alloc(SOCKADDR_IN6_SIZE);
 const addressLength = Buffer.alloc(4);
 
-function libcGetsockopt(): GetSockOpt {
-  if (!getsockopt) {
+function loadLibc(): Libc {
+  if (!libc) {
     if (process.platform !== 'linux') throw new OriginalDestinationError(`the original destination needs Linux (SO_ORIGINAL_DST), not ${process.platform}`);
     try {
       // Loaded on first use, not on import: koffi costs every proxy ~2.6 MB of RSS, and only
       // captured listeners need it. Its types are an ES module, its code loads as CommonJS.
-      koffi = createRequire(__filename)('koffi') as typeof Koffi;
-      const libc = koffi.load('libc.so.6');
-      getsockopt = libc.func('int getsockopt(int, int, int, void *buf, void *len)') as GetSockOpt;
+      const koffi = createRequire(__filename)('koffi') as typeof Koffi;
+      const getsockopt = koffi.load('libc.so.6').func('int getsockopt(int, int, int, void *buf, void *len)') as Libc['getsockopt'];
+      libc = { getsockopt, errno: () => koffi.errno(), ENOENT: koffi.os.errno.ENOENT };
     } catch (e) {
       throw new OriginalDestinationError(`cannot call getsockopt through libc.so.6: ${(e as Error).message}`);
     }
   }
-  return getsockopt;
+  return libc;
 }
 
 function decode(buf: Buffer): OriginalDestination {
@@ -63,15 +67,15 @@ function decode(buf: Buffer): OriginalDestination {
 export function originalDestination(socket: net.Socket): OriginalDestination {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (fd === undefined || fd < 0) throw new OriginalDestinationError('the socket has no file descriptor (closed, or not a TCP socket)');
-  const call = libcGetsockopt();
+  const { getsockopt, errno: lastErrno, ENOENT } = loadLibc();
   // An IPv6 socket may carry an IPv4 connection (v4-mapped): its conntrack entry is IPv4.
   const levels = socket.localFamily === 'IPv6' ? [SOL_IPV6, SOL_IP] : [SOL_IP];
   let errno = 0;
   for (const level of levels) {
     addressLength.writeUInt32LE(address.length, 0);
-    if (call(fd, level, SO_ORIGINAL_DST, address, addressLength) === 0) return decode(address);
-    errno = koffi!.errno();
+    if (getsockopt(fd, level, SO_ORIGINAL_DST, address, addressLength) === 0) return decode(address);
+    errno = lastErrno();
   }
-  const reason = errno === koffi!.os.errno.ENOENT ? 'the connection was not redirected (no NAT entry)' : `errno ${errno}`;
+  const reason = errno === ENOENT ? 'the connection was not redirected (no NAT entry)' : `errno ${errno}`;
   throw new OriginalDestinationError(`no original destination for ${socket.localAddress}:${socket.localPort}: ${reason}`);
 }
