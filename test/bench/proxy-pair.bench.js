@@ -27,6 +27,9 @@ const DURATION = Number(opt('duration', '5'));
 const CONNECTIONS = Number(opt('connections', '32'));
 const ROUNDS = Number(opt('rounds', '3'));
 const POLICIES = Number(opt('policies', '100'));
+// nginx's `keepalive` caps the idle upstream connections it caches: below the client concurrency,
+// nginx would open a fresh mTLS connection for some requests and the pair would measure handshakes.
+const NGINX_KEEPALIVE = Math.max(64, CONNECTIONS);
 const BASELINE_MAIN = opt('baseline', undefined);
 // Long enough for V8 to finish optimizing the proxies' hot paths: with 2 s, 12% of the inbound
 // proxy's CPU during measurement was still TurboFan compiling (perf, Node 24).
@@ -161,7 +164,7 @@ async function main() {
   };
 
   const nginxB = start('nginx', ['-c', nginxConf(dir, 'nginx-b', `
-  upstream app { server ${HOST}:${appPort}; keepalive 64; }
+  upstream app { server ${HOST}:${appPort}; keepalive ${NGINX_KEEPALIVE}; }
   server {
     listen ${HOST}:${nB} ssl;
     ssl_certificate ${dir}/b.crt; ssl_certificate_key ${dir}/b.key;
@@ -169,7 +172,7 @@ async function main() {
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }`), '-p', dir], 'nginx-b');
   const nginxA = start('nginx', ['-c', nginxConf(dir, 'nginx-a', `
-  upstream b { server ${HOST}:${nB}; keepalive 64; }
+  upstream b { server ${HOST}:${nB}; keepalive ${NGINX_KEEPALIVE}; }
   server {
     listen ${HOST}:${nA};
     location / {
