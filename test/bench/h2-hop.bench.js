@@ -5,7 +5,7 @@
 // node:http2 as H2Pool and Http2Downstream use it). Only the hop: small canned messages,
 // no routing, so the difference is the transport alone.
 //
-// Usage: node packages/proxy/bench/h2-hop.bench.js [--duration 5] [--concurrency 32]
+// Usage: node test/bench/h2-hop.bench.js [--duration 5] [--concurrency 32]
 // Needs openssl on PATH. Loopback only; both processes exit at the end.
 'use strict';
 const { execFileSync, fork } = require('node:child_process');

@@ -288,7 +288,7 @@ function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSett
         name, type: 'EDS', eds_cluster_config: { eds_config: ADS, service_name: name }, connect_timeout: duration(1000), lb_policy: 'ROUND_ROBIN',
         transport_socket: upstreamTls(service, port, backends, settings),
         // h2/gRPC requests between proxies share one HTTP/2 mTLS connection per peer (our proxy keeps
-        // HTTP/1.1 requests on pooled HTTP/1.1 connections: cheaper in Node, see packages/proxy/bench).
+        // HTTP/1.1 requests on pooled HTTP/1.1 connections: cheaper in Node, see test/bench/h2-hop.bench.js).
         typed_extension_protocol_options: http2Options(),
       }), { inputs: [service, settings.trustDomain, ...backends] }));
       endpoints.push(outboundEndpoints(service, port, serving, memo));
