@@ -8,7 +8,7 @@
 // The app is a one-worker nginx answering 200 "ok" so neither pair is limited by it.
 // Prints req/s, p50/p99, each proxy's RSS (idle and after load) and CPU seconds, and ratios.
 //
-// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100] [--warmup 2]
+// Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100] [--warmup 6] [--tunnel]
 // (--policies 0 leaves the policy scenario out). The proxies run on the Node that runs this script.
 // --baseline <other build's proxy main.js> adds a pair of that build, to measure a change in one run.
 // --tunnel adds a raw TLS tunnel pair in Node (net/tls pipe, same certificates, no HTTP): the floor
@@ -243,7 +243,7 @@ async function main() {
   const tlsA = await handshakes(adminA, 'upstream_tls_handshakes_total');
   const tlsB = await handshakes(adminB, 'downstream_tls_handshakes_total');
   const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log(`\nproxy pair benchmark: wrk -t1 -c${CONNECTIONS} -d${DURATION}s x ${ROUNDS} interleaved rounds (medians), HTTP/1.1 keep-alive, 3-byte body, ${os.cpus().length} cores (shared)`);
+  console.log(`\nproxy pair benchmark: wrk -t1 -c${CONNECTIONS} -d${DURATION}s x ${ROUNDS} interleaved rounds (medians), HTTP/1.1 keep-alive, 3-byte body, ${os.cpus().length} cores (shared), Node ${process.version}`);
   console.log('scenario        req/s     p50 ms   p99 ms   non-2xx  req/s per round   socket errors');
   for (const r of results) {
     console.log(`${r.label.padEnd(14)} ${fmt(r.rps).padStart(7)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${r.all.padEnd(16)}  ${r.socketErrors}`);
