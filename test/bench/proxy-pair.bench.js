@@ -11,6 +11,8 @@
 // Usage: npx tsc -b && node test/bench/proxy-pair.bench.js [--duration 10] [--connections 32] [--rounds 3] [--policies 100] [--warmup 6] [--tunnel]
 // (--policies 0 leaves the policy scenario out). The proxies run on the Node that runs this script.
 // --baseline <other build's proxy main.js> adds a pair of that build, to measure a change in one run.
+// --baseline-node <node binary> runs the baseline pair on that Node (with --baseline, or alone for this
+// build): a Node upgrade measured in one run.
 // --tunnel adds a raw TLS tunnel pair in Node (net/tls pipe, same certificates, no HTTP): the floor
 // that Node's socket and TLS path sets for any proxy pair written on it.
 // Needs: wrk, nginx, openssl on PATH. Loopback only; every process is killed at the end.
@@ -30,13 +32,14 @@ const POLICIES = Number(opt('policies', '100'));
 // nginx's `keepalive` caps the idle upstream connections it caches: below the client concurrency,
 // nginx would open a fresh mTLS connection for some requests and the pair would measure handshakes.
 const NGINX_KEEPALIVE = Math.max(64, CONNECTIONS);
-const BASELINE_MAIN = opt('baseline', undefined);
 // Long enough for V8 to finish optimizing the proxies' hot paths: with 2 s, 12% of the inbound
 // proxy's CPU during measurement was still TurboFan compiling (perf, Node 24).
 const WARMUP = Number(opt('warmup', '6'));
 const TUNNEL = args.includes('--tunnel');
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'packages/proxy/dist/main.js');
+const BASELINE_NODE = opt('baseline-node', process.execPath);
+const BASELINE_MAIN = opt('baseline', BASELINE_NODE !== process.execPath ? MAIN : undefined);
 // Loopback address reserved for this benchmark, so it never collides with other work on the machine.
 const HOST = '127.0.4.1';
 const HOST_B = 'b.default.svc.cluster.local';
@@ -155,8 +158,8 @@ async function main() {
     : undefined;
   const trellisA = start(process.execPath, [...nodeArgs, MAIN, '--config', trellisConf(dir, 'trellis-a', outboundConfig(dir, tA, tB, tP), adminA)], 'trellis-a');
   const baseline = BASELINE_MAIN && {
-    a: start(process.execPath, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-a', outboundConfig(dir, baseA, baseB, tP), undefined)], 'base-a'),
-    b: start(process.execPath, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-b', inboundConfig(dir, baseB, appPort, []), undefined)], 'base-b'),
+    a: start(BASELINE_NODE, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-a', outboundConfig(dir, baseA, baseB, tP), undefined)], 'base-a'),
+    b: start(BASELINE_NODE, [...nodeArgs, BASELINE_MAIN, '--config', trellisConf(dir, 'base-b', inboundConfig(dir, baseB, appPort, []), undefined)], 'base-b'),
   };
   const tunnel = TUNNEL && {
     a: start(process.execPath, [__filename, '--serve-tunnel', trellisConf(dir, 'tunnel-a', outboundConfig(dir, tunA, tunB, tP), undefined)], 'tunnel-a'),
@@ -268,7 +271,8 @@ async function main() {
   console.log(`CPU per request, pair vs pair: trellis/nginx ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('nginx A', 'nginx B'), 2)}`);
   const base = results.find((r) => r.label === 'trellis base');
   if (base) {
-    console.log(`this build / baseline build: req/s ${fmt(trellis.rps / base.rps, 2)}, p99 ${fmt(trellis.p99 / base.p99, 2)}, ` +
+    const baseNode = execFileSync(BASELINE_NODE, ['--version'], { encoding: 'utf8' }).trim();
+    console.log(`this build on Node ${process.version} / baseline on Node ${baseNode}: req/s ${fmt(trellis.rps / base.rps, 2)}, p99 ${fmt(trellis.p99 / base.p99, 2)}, ` +
       `pair CPU per request ${fmt(cpuPair('trellis A', 'trellis B') / cpuPair('base A', 'base B'), 2)}`);
   }
   const tunnelResult = results.find((r) => r.label === 'node tunnel');
