@@ -6,7 +6,7 @@ export { decodeService } from './kinds/service';
 export { decodeHttpRoute } from './kinds/http-route';
 export { decodeWafPolicy } from './kinds/waf-policy';
 export { openApiReferenceErrors } from './kinds/openapi-ref';
-export { decodeWorkloadEntry, APP_PORTS_ANNOTATION, OUTBOUND_PORT_ANNOTATION } from './kinds/workload-entry';
+export { decodeWorkloadEntry, parseEgressNamespaces, APP_PORTS_ANNOTATION, EGRESS_NAMESPACES_ANNOTATION, OUTBOUND_PORT_ANNOTATION } from './kinds/workload-entry';
 export { decodeDocument, supportedKinds } from './kinds/registry';
 export { FileSource, formatFileDiagnostic, type ConfigSource, type FileDiagnostic, type LoadResult } from './sources/file-source';
 export { sidecarSnapshot, type MeshSettings } from './translate/sidecar';

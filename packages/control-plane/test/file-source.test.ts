@@ -33,6 +33,19 @@ test('an invalid document is rejected with file, line, object and field; the res
   ]);
 });
 
+test('a WorkloadEntry\'s egress-namespaces annotation: namespaces, "." and "*" load; anything else is refused by name', () => {
+  const entry = (name: string, egress: string) =>
+    `apiVersion: networking.trellis.dev/v1alpha1\nkind: WorkloadEntry\nmetadata: { name: ${name}, namespace: x, annotations: { sidecar.trellis.dev/egress-namespaces: "${egress}" } }\n` +
+    `spec: { address: 127.0.0.5, ports: { http: 80 } }`;
+  write('w.yaml', [entry('scoped', '., payments'), entry('all', '*'), entry('bad', 'payments,-x'), entry('none', ' , ')].join('\n---\n'));
+  const { model, diagnostics } = new FileSource(dir).load();
+  expect(model.workloads.map((w) => `${w.name}:${w.sidecar.egressNamespaces}`)).toEqual(['scoped:.,payments', 'all:*']);
+  expect(diagnostics.map(formatFileDiagnostic)).toEqual([
+    'w.yaml:11: error: WorkloadEntry x/bad: metadata.annotations["sidecar.trellis.dev/egress-namespaces"]: "-x" is not a namespace, "." or "*"',
+    'w.yaml:16: error: WorkloadEntry x/none: metadata.annotations["sidecar.trellis.dev/egress-namespaces"]: lists no namespace: use "." for the workload\'s own or "*" for all',
+  ]);
+});
+
 test('a broken edit keeps the last valid version of that object in force', () => {
   write('w.yaml', 'apiVersion: networking.trellis.dev/v1alpha1\nkind: WorkloadEntry\nmetadata: { name: w, namespace: x }\nspec: { address: 127.0.0.5, ports: { http: 80 } }\n');
   const source = new FileSource(dir);

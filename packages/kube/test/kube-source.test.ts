@@ -150,6 +150,23 @@ describe('KubeSource', () => {
     await until((r) => r.diagnostics.length === 0, 'the account back');
   });
 
+  test('a pod scopes its proxy\'s egress with the egress-namespaces annotation; a bad one is reported and mesh-wide kept', async () => {
+    await startSource();
+    const scoped = pod('reviews-1', 'reviews', '10.0.0.11');
+    const annotate = (value: string): StoredObject => ({ ...scoped, metadata: { ...scoped.metadata, annotations: { 'sidecar.trellis.dev/egress-namespaces': value } } });
+    server.update(annotate('., payments'));
+    const result = await until((r) => workload(r, 'reviews-1')?.sidecar.egressNamespaces.join() === '.,payments', 'the scoped pod');
+    expect(result.diagnostics).toEqual([]);
+
+    server.update(annotate('payments, Not_A_Namespace'));
+    const reported = await until((r) => r.diagnostics.length > 0, 'the bad annotation reported');
+    expect(reported.diagnostics).toEqual([expect.objectContaining({
+      object: 'Pod shop/reviews-1', severity: 'warning', field: 'metadata.annotations["sidecar.trellis.dev/egress-namespaces"]',
+      message: '"Not_A_Namespace" is not a namespace, "." or "*"; using "*" (every namespace)',
+    })]);
+    expect(workload(reported, 'reviews-1')!.sidecar.egressNamespaces).toEqual(['*']);
+  });
+
   test('Namespaces: taking a namespace out of the mesh removes its workloads, except pods asking for it themselves', async () => {
     await startSource();
     server.update(namespace('shop', false));

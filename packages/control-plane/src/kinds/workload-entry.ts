@@ -11,6 +11,19 @@ export const APP_PORTS_ANNOTATION = 'sidecar.trellis.dev/app-ports';
 export const OUTBOUND_PORT_ANNOTATION = 'sidecar.trellis.dev/outbound-port';
 export const DEFAULT_OUTBOUND_PORT = 15001;
 export const EGRESS_NAMESPACES_ANNOTATION = 'sidecar.trellis.dev/egress-namespaces';
+
+/**
+ * The namespaces a workload's proxy gets outbound config for, from the egress annotation: a
+ * comma-separated list of namespaces, "." (the workload's own) and "*" (every namespace, the
+ * default, as Istio's Sidecar-less default).
+ */
+export function parseEgressNamespaces(value: string | undefined): { namespaces: string[] } | { error: string } {
+  const namespaces = (value ?? '*').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = namespaces.find((ns) => ns !== '*' && ns !== '.' && !isDnsLabel(ns));
+  if (bad !== undefined) return { error: `"${bad}" is not a namespace, "." or "*"` };
+  if (namespaces.length === 0) return { error: 'lists no namespace: use "." for the workload\'s own or "*" for all' };
+  return { namespaces };
+}
 /** "true": the workload's traffic is captured by iptables rather than sent to explicit proxy ports. */
 export const CAPTURE_ANNOTATION = 'sidecar.trellis.dev/capture';
 
@@ -57,10 +70,9 @@ export function decodeWorkloadEntry(input: unknown, defaultNamespace?: string): 
     else outboundPort = parsed;
   }
   if (Object.values(ports).includes(outboundPort)) sink.error('spec.ports', `port ${outboundPort} is the sidecar's outbound port`);
-  const egressNamespaces = (annotations[EGRESS_NAMESPACES_ANNOTATION] ?? '*').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const ns of egressNamespaces) {
-    if (ns !== '*' && ns !== '.' && !isDnsLabel(ns)) sink.error(`metadata.annotations["${EGRESS_NAMESPACES_ANNOTATION}"]`, `"${ns}" is not a namespace, "." or "*"`);
-  }
+  const egress = parseEgressNamespaces(annotations[EGRESS_NAMESPACES_ANNOTATION]);
+  if ('error' in egress) sink.error(`metadata.annotations["${EGRESS_NAMESPACES_ANNOTATION}"]`, egress.error);
+  const egressNamespaces = 'error' in egress ? [] : egress.namespaces;
   const capture = annotations[CAPTURE_ANNOTATION];
   if (capture !== undefined && capture !== 'true' && capture !== 'false') sink.error(`metadata.annotations["${CAPTURE_ANNOTATION}"]`, `"${capture}" is not "true" or "false"`);
   return sink.result({

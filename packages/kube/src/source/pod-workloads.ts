@@ -1,4 +1,4 @@
-import { selects, type FileDiagnostic, type Service, type Workload } from '@trellis/control-plane';
+import { EGRESS_NAMESPACES_ANNOTATION, parseEgressNamespaces, selects, type FileDiagnostic, type Service, type Workload } from '@trellis/control-plane';
 import { objectPath, PODS } from './resources';
 
 /** Namespaces in the mesh carry this label (the injector webhook selects on it too). */
@@ -112,8 +112,12 @@ export function podWorkloads(inputs: PodInputs, diagnostics: FileDiagnostic[]): 
     }
     const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
     if (!serviceAccounts.has(key(namespace, serviceAccount))) report('spec.serviceAccountName', `ServiceAccount ${namespace}/${serviceAccount} does not exist; the CA will not issue this pod an identity`);
-    // Egress scope: every namespace, the model's default (the per-workload annotation's parser is not exported).
-    workloads.push({ namespace, name, labels, address, serviceAccount, ports, sidecar: { appPorts: {}, outboundPort: CAPTURED_OUTBOUND_PORT, egressNamespaces: ['*'] } });
+    // A pod cannot be refused like a file's object: a bad egress scope is reported and the proxy keeps every namespace,
+    // so nothing the app calls goes missing.
+    const egress = parseEgressNamespaces(pod.metadata.annotations?.[EGRESS_NAMESPACES_ANNOTATION]);
+    if ('error' in egress) report(`metadata.annotations["${EGRESS_NAMESPACES_ANNOTATION}"]`, `${egress.error}; using "*" (every namespace)`);
+    const egressNamespaces = 'error' in egress ? ['*'] : egress.namespaces;
+    workloads.push({ namespace, name, labels, address, serviceAccount, ports, sidecar: { appPorts: {}, outboundPort: CAPTURED_OUTBOUND_PORT, egressNamespaces } });
   }
   return workloads;
 }
