@@ -24,6 +24,7 @@ export function parseEgressNamespaces(value: string | undefined): { namespaces: 
   if (namespaces.length === 0) return { error: 'lists no namespace: use "." for the workload\'s own or "*" for all' };
   return { namespaces };
 }
+
 /** "true": the workload's traffic is captured by iptables rather than sent to explicit proxy ports. */
 export const CAPTURE_ANNOTATION = 'sidecar.trellis.dev/capture';
 
