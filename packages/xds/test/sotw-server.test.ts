@@ -1,4 +1,4 @@
-import { TypeUrl, type DiscoveryRequest, type DiscoveryResponse } from '../src';
+import { TypeUrl, unpackAny, type DiscoveryRequest, type DiscoveryResponse } from '../src';
 import { RawStream, NODE, endpoints, meshSnapshot, startServer, type RunningServer } from './fixtures';
 
 type Sotw = RawStream<DiscoveryRequest, DiscoveryResponse>;
@@ -18,7 +18,11 @@ function open(): Sotw {
   streams.push(stream);
   return stream;
 }
-const names = (r: DiscoveryResponse) => r.resources.map((a) => a.type_url.split('.').pop() + ':' + a.value.length).length;
+/** The names of a response's resources (a cluster's, or the cluster an endpoint set is for). */
+const names = (r: DiscoveryResponse) => r.resources.map((a) => {
+  const m = unpackAny<{ name?: string; cluster_name?: string }>(a);
+  return m.name || m.cluster_name;
+});
 
 describe('SotW ADS server', () => {
   test('wildcard CDS gets every cluster; ACK of the same version gets nothing more', async () => {
@@ -37,12 +41,34 @@ describe('SotW ADS server', () => {
     const s = open();
     s.send({ node: NODE, type_url: TypeUrl.ClusterLoadAssignment, resource_names: ['a', 'later'] });
     const first = await s.next();
-    expect(first.resources).toHaveLength(1);
+    expect(names(first)).toEqual(['a']);
     s.send({ type_url: TypeUrl.ClusterLoadAssignment, version_info: first.version_info, response_nonce: first.nonce, resource_names: ['a', 'later'] });
     expect(await s.quiet()).toBe(true);
     running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2], later: [3] }));
-    const second = await s.next();
-    expect(second.resources).toHaveLength(2);
+    // 'a' did not change, and an EDS response need not repeat it (the client keeps what it is not sent).
+    expect(names(await s.next())).toEqual(['later']);
+  });
+
+  test('an EDS push carries only the endpoint sets that changed since the ACK; LDS and CDS stay complete', async () => {
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2], c: [3] }));
+    const s = open();
+    const subscribe = { [TypeUrl.Cluster]: [], [TypeUrl.ClusterLoadAssignment]: ['a', 'b', 'c'] };
+    for (const type of [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment] as const) {
+      s.send({ node: NODE, type_url: type, resource_names: subscribe[type] });
+      const r = await s.next();
+      expect(names(r)).toEqual(['a', 'b', 'c']);
+      s.send({ type_url: type, version_info: r.version_info, response_nonce: r.nonce, resource_names: subscribe[type] });
+    }
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2, 9], c: [3] }));
+    const eds = await s.next();
+    expect([eds.type_url, names(eds)]).toEqual([TypeUrl.ClusterLoadAssignment, ['b']]);
+    s.send({ type_url: TypeUrl.ClusterLoadAssignment, version_info: eds.version_info, response_nonce: eds.nonce, resource_names: subscribe[TypeUrl.ClusterLoadAssignment] });
+    expect(await s.quiet()).toBe(true);
+
+    // A cluster added: CDS is resent whole, EDS carries the new endpoint set alone.
+    running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2, 9], c: [3], d: [4] }));
+    const cds = await s.next();
+    expect([cds.type_url, names(cds)]).toEqual([TypeUrl.Cluster, ['a', 'b', 'c', 'd']]);
   });
 
   test('a stale nonce is ignored; the current one is answered', async () => {
@@ -119,7 +145,7 @@ describe('SotW ADS server', () => {
     const kinds = pushed.map((r) => `${r.type_url.split('.').pop()}:${r.resources.length}`);
     // CDS and LDS first keep the old resource beside the new one (make-before-break), then drop it at the end.
     expect(kinds).toEqual(['Cluster:2', 'ClusterLoadAssignment:1', 'Listener:2', 'RouteConfiguration:1', 'Listener:1', 'Cluster:1']);
-    expect(names(pushed[0]!)).toBe(2);
+    expect(names(pushed[0]!)).toEqual(['new', 'old']);
   });
 
   test('a stream without node.id is refused', async () => {

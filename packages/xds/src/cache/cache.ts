@@ -34,7 +34,7 @@ export interface SotwWatchRequest {
   subscription: Subscription;
   /** Type version of what the client holds ('' before its first ACK). */
   knownVersion: string;
-  /** Per-resource versions of the last response the client ACKed, to skip no-op pushes. */
+  /** Per-resource versions the client holds, from the responses it ACKed: what need not be sent again. */
   knownResources: ReadonlyMap<string, string>;
   /** The type version the client NACKed last: never offered again. */
   rejectedVersion?: string;
@@ -43,7 +43,7 @@ export interface SotwWatchRequest {
 export interface SotwResponse {
   typeUrl: string;
   version: string;
-  /** The full set for LDS/CDS; only the subscribed, existing names for RDS/EDS/SDS. */
+  /** The full set for LDS/CDS; for RDS/EDS/SDS, the subscribed ones that changed since the client's last ACK. */
   resources: Resource[];
 }
 

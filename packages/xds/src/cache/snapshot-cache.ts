@@ -98,10 +98,16 @@ export class SnapshotCache implements ConfigWatcher {
     if (!current) return undefined;
     if (request.rejectedVersion !== undefined && current.version === request.rejectedVersion) return undefined;
     const resources = select(current, request.subscription);
+    if (!isFullStateType(request.typeUrl)) {
+      // RDS, EDS and SDS responses may carry only what changed, and clients keep what they are not
+      // sent (xDS protocol, "Grouping Resources into Responses"): one changed endpoint set is one
+      // resource on the wire, not every cluster's endpoints.
+      const changed = resources.filter((r) => request.knownResources.get(r.name) !== r.version);
+      return changed.length === 0 ? undefined : { typeUrl: request.typeUrl, version: current.version, resources: changed };
+    }
     const unchanged = sameResources(resources, knownWithin(request.knownResources, request.subscription));
     // A full-state type is answered once even when empty: clients wait for it to start.
-    const firstFullState = request.knownVersion === '' && isFullStateType(request.typeUrl);
-    if (unchanged && !firstFullState) return undefined;
+    if (unchanged && request.knownVersion !== '') return undefined;
     return { typeUrl: request.typeUrl, version: current.version, resources };
   }
 

@@ -11,7 +11,9 @@ interface TypeState {
   sent?: SotwResponse;
   /** The last response was ACKed or NACKed: later requests with its nonce only change subscriptions. */
   answered: boolean;
-  acked: ReadonlyMap<string, string>;
+  /** Resource name → version the client holds, from the responses it ACKed. */
+  acked: Map<string, string>;
+  /** For full-state types (LDS, CDS): what the client holds, for make-before-break. */
   ackedResources: readonly Resource[];
   ackedVersion: string;
   rejectedVersion?: string;
@@ -40,8 +42,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
         state.rejectedVersion = state.sent.version;
         this.status.nacked(typeUrl, state.sent.version, nonce, request.error_detail.message ?? '');
       } else {
-        state.acked = new Map(state.sent.resources.map((r) => [r.name, r.version]));
-        state.ackedResources = state.sent.resources;
+        recordAck(typeUrl, state, state.sent.resources);
         state.ackedVersion = state.sent.version;
         state.rejectedVersion = undefined;
         this.status.acked(typeUrl, state.sent.version);
@@ -120,6 +121,19 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
       control_plane: { identifier: this.controlPlaneId },
     });
   }
+}
+
+/**
+ * What the client holds once it ACKs `sent`: a full-state response replaces everything; for the
+ * other types a response carries only changes, so the client keeps the rest.
+ */
+function recordAck(typeUrl: string, state: TypeState, sent: readonly Resource[]): void {
+  if (isFullStateType(typeUrl)) {
+    state.acked = new Map(sent.map((r) => [r.name, r.version]));
+    state.ackedResources = sent;
+    return;
+  }
+  for (const r of sent) state.acked.set(r.name, r.version);
 }
 
 /** Resources of a full-state type that the client holds and this response would delete. */
