@@ -1,4 +1,4 @@
-import { Snapshot, TypeUrl } from '../src';
+import { makeResource, Snapshot, TypeUrl } from '../src';
 import { apiListener, edsCluster, endpoints, meshSnapshot, route } from './fixtures';
 
 describe('Snapshot', () => {
@@ -29,6 +29,23 @@ describe('Snapshot', () => {
       'cluster load assignment "echo" is referenced by a cluster but missing',
       'cluster load assignment "other" is not referenced by any cluster',
     ]);
+  });
+
+  test('nodes handed the same resource list share one type snapshot; a check stays right when only names change', () => {
+    const clusters = { resources: [makeResource(TypeUrl.Cluster, edsCluster('a')), makeResource(TypeUrl.Cluster, edsCluster('b'))] };
+    const shared = [makeResource(TypeUrl.ClusterLoadAssignment, endpoints('a', [1])), makeResource(TypeUrl.ClusterLoadAssignment, endpoints('b', [2]))];
+    const one = Snapshot.create({ [TypeUrl.Cluster]: clusters, [TypeUrl.ClusterLoadAssignment]: { resources: shared } });
+    const other = Snapshot.create({ [TypeUrl.Cluster]: clusters, [TypeUrl.ClusterLoadAssignment]: { resources: shared } });
+    expect(other.get(TypeUrl.ClusterLoadAssignment)).toBe(one.get(TypeUrl.ClusterLoadAssignment));
+    expect(one.consistencyErrors()).toEqual([]);
+
+    // The same clusters, new endpoints under the same names: consistent (the earlier check stands).
+    const moved = Snapshot.create({ [TypeUrl.Cluster]: clusters, [TypeUrl.ClusterLoadAssignment]: { resources: [shared[0]!, makeResource(TypeUrl.ClusterLoadAssignment, endpoints('b', [3]))] } }, one);
+    expect(moved.get(TypeUrl.Cluster)).toBe(one.get(TypeUrl.Cluster));
+    expect(moved.consistencyErrors()).toEqual([]);
+    // The same clusters, one endpoint set gone: the check runs again.
+    const missing = Snapshot.create({ [TypeUrl.Cluster]: clusters, [TypeUrl.ClusterLoadAssignment]: { resources: [shared[0]!] } }, one);
+    expect(missing.consistencyErrors()).toEqual(['cluster load assignment "b" is referenced by a cluster but missing']);
   });
 
   test('duplicate names and undecodable messages are refused with the name', () => {

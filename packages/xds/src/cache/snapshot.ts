@@ -25,6 +25,13 @@ export function makeResource(typeUrl: string, input: ResourceInput): Resource {
 }
 
 /**
+ * The type snapshot each resource list became. Many nodes are handed the very same list (every
+ * proxy of one scope gets its scope's endpoints), so it is mapped and hashed once, not per node.
+ * Lists given to `Snapshot.create` are treated as immutable from then on.
+ */
+const builtFrom = new WeakMap<readonly (ResourceInput | Resource)[], TypeSnapshot>();
+
+/**
  * An immutable set of typed resources for one node. Each type carries its own
  * version, so a push of new endpoints leaves listeners, routes and clusters alone.
  */
@@ -40,13 +47,20 @@ export class Snapshot {
    * Given the `previous` snapshot, a type whose resources are the very objects it
    * held is taken over as it is (no hashing); if every type is, `previous` is returned.
    */
-  static create(types: Record<string, { version?: string; resources: (ResourceInput | Resource)[] }>, previous?: Snapshot): Snapshot {
+  static create(types: Record<string, { version?: string; resources: readonly (ResourceInput | Resource)[] }>, previous?: Snapshot): Snapshot {
     const byType = new Map<string, TypeSnapshot>();
     let reused = 0;
     for (const [typeUrl, { version, resources }] of Object.entries(types)) {
       const held = previous?.byType.get(typeUrl);
+      const built = version === undefined ? builtFrom.get(resources) : undefined;
+      if (built) {
+        byType.set(typeUrl, built);
+        if (built === held) reused++;
+        continue;
+      }
       if (held && version === undefined && holdsExactly(held, resources)) {
         byType.set(typeUrl, held);
+        builtFrom.set(resources, held);
         reused++;
         continue;
       }
@@ -56,14 +70,16 @@ export class Snapshot {
         if (map.has(resource.name)) throw new Error(`snapshot: duplicate ${typeUrl} resource "${resource.name}"`);
         map.set(resource.name, resource);
       }
-      byType.set(typeUrl, { version: version ?? derivedVersion(map), resources: map });
+      const typeSnapshot = { version: version ?? derivedVersion(map), resources: map };
+      byType.set(typeUrl, typeSnapshot);
+      if (version === undefined) builtFrom.set(resources, typeSnapshot);
     }
     if (previous && reused === byType.size && reused === previous.byType.size) return previous;
     return new Snapshot(byType);
   }
 
   /** A copy with one type replaced (e.g. only endpoints changed). */
-  withType(typeUrl: string, resources: (ResourceInput | Resource)[], version?: string): Snapshot {
+  withType(typeUrl: string, resources: readonly (ResourceInput | Resource)[], version?: string): Snapshot {
     const next = Snapshot.create({ [typeUrl]: { resources, ...(version === undefined ? {} : { version }) } });
     const byType = new Map(this.byType);
     byType.set(typeUrl, next.byType.get(typeUrl)!);
@@ -93,32 +109,61 @@ export class Snapshot {
   }
 
   private findInconsistencies(): string[] {
-    const errors: string[] = [];
-    const routeRefs = new Set<string>();
-    for (const listener of this.byType.get(TypeUrl.Listener)?.resources.values() ?? []) {
-      for (const name of routeConfigNamesOf(listener)) routeRefs.add(name);
-    }
-    const endpointRefs = new Set<string>();
-    for (const cluster of this.byType.get(TypeUrl.Cluster)?.resources.values() ?? []) {
-      const name = edsServiceNameOf(cluster);
-      if (name !== undefined) endpointRefs.add(name);
-    }
-    errors.push(...mismatches('route configuration', routeRefs, this.byType.get(TypeUrl.RouteConfiguration), 'listener'));
-    errors.push(...mismatches('cluster load assignment', endpointRefs, this.byType.get(TypeUrl.ClusterLoadAssignment), 'cluster'));
-    return errors;
+    return [
+      ...mismatches('route configuration', referencesIn(this.byType.get(TypeUrl.Listener), routeConfigNamesOf), this.byType.get(TypeUrl.RouteConfiguration), 'listener'),
+      ...mismatches('cluster load assignment', referencesIn(this.byType.get(TypeUrl.Cluster), edsServiceNameOf), this.byType.get(TypeUrl.ClusterLoadAssignment), 'cluster'),
+    ];
   }
 }
 
 /** Whether a type's new resources are, one for one, the objects it already holds (so its version stands). */
-function holdsExactly(held: TypeSnapshot, resources: (ResourceInput | Resource)[]): boolean {
+function holdsExactly(held: TypeSnapshot, resources: readonly (ResourceInput | Resource)[]): boolean {
   return resources.length === held.resources.size && resources.every((r) => held.resources.get(r.name) === r);
 }
 
-function mismatches(kind: string, referenced: Set<string>, present: TypeSnapshot | undefined, referrer: string): string[] {
+/** Type snapshots outlive most snapshots that hold them (an endpoint change keeps a node's clusters): collect their references once. */
+const referencesByType = new WeakMap<TypeSnapshot, ReadonlySet<string>>();
+
+function referencesIn(referrers: TypeSnapshot | undefined, namesOf: (resource: Resource) => string[] | string | undefined): ReadonlySet<string> {
+  if (!referrers) return new Set();
+  let names = referencesByType.get(referrers);
+  if (!names) {
+    const collected = new Set<string>();
+    for (const resource of referrers.resources.values()) {
+      const referenced = namesOf(resource);
+      if (typeof referenced === 'string') collected.add(referenced);
+      else for (const name of referenced ?? []) collected.add(name);
+    }
+    referencesByType.set(referrers, (names = collected));
+  }
+  return names;
+}
+
+/** A type snapshot's resource names as one string: equal keys, equal sets of names. */
+const nameKeys = new WeakMap<TypeSnapshot, string>();
+
+function nameKeyOf(present: TypeSnapshot | undefined): string {
+  if (!present) return '';
+  let key = nameKeys.get(present);
+  if (key === undefined) nameKeys.set(present, (key = [...present.resources.keys()].sort().join('\n')));
+  return key;
+}
+
+/**
+ * The last check of each reference set. A node's clusters usually outlive its endpoints (an
+ * endpoint change replaces the endpoints' type snapshot, not their names): then the answer stands.
+ */
+const lastChecks = new WeakMap<ReadonlySet<string>, { names: string; errors: string[] }>();
+
+function mismatches(kind: string, referenced: ReadonlySet<string>, present: TypeSnapshot | undefined, referrer: string): string[] {
+  const names = nameKeyOf(present);
+  const last = lastChecks.get(referenced);
+  if (last?.names === names) return last.errors;
   const errors: string[] = [];
-  const names = new Set(present?.resources.keys() ?? []);
-  for (const name of referenced) if (!names.has(name)) errors.push(`${kind} "${name}" is referenced by a ${referrer} but missing`);
-  for (const name of names) if (!referenced.has(name)) errors.push(`${kind} "${name}" is not referenced by any ${referrer}`);
+  const held = present?.resources ?? new Map<string, Resource>();
+  for (const name of referenced) if (!held.has(name)) errors.push(`${kind} "${name}" is referenced by a ${referrer} but missing`);
+  for (const name of held.keys()) if (!referenced.has(name)) errors.push(`${kind} "${name}" is not referenced by any ${referrer}`);
+  lastChecks.set(referenced, { names, errors });
   return errors;
 }
 
