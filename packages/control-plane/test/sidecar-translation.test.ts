@@ -3,6 +3,7 @@ import {
   ENVOY_RESOURCE_TYPES, TypeUrl, unpackAny, type Cluster, type ClusterLoadAssignment, type RouteConfiguration, type ValidatedListener,
 } from '@trellis/xds';
 import { FileSource, sidecarSnapshot, type MeshSettings } from '../src';
+import { ResourceMemo } from '../src/translate/memo';
 
 const DEMO = path.resolve(__dirname, '../../../deploy/local/demo');
 const SETTINGS: MeshSettings = { trustDomain: 'cluster.local', rootNamespace: 'trellis-system', defaultMtls: 'STRICT', trustBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', outboundTrafficPolicy: 'ALLOW_ANY' };
@@ -64,4 +65,19 @@ test('egress scope (sidecar.trellis.dev/egress-namespaces) limits a proxy to the
   expect(clustersOf(wide)).toContain('outbound|80||invoices.billing.svc.cluster.local');
   expect(clustersOf(scoped)).not.toContain('outbound|80||invoices.billing.svc.cluster.local');
   expect(clustersOf(scoped)).toContain('outbound|9080||reviews.shop.svc.cluster.local');
+});
+
+test('proxies that see the same services share their endpoint list, whatever their namespace; the route table stays per namespace', () => {
+  const memo = new ResourceMemo();
+  const frontend = workload('frontend-1');
+  const elsewhere = { ...frontend, name: 'batch-1', namespace: 'jobs' };
+  const inShop = { ...frontend, sidecar: { ...frontend.sidecar, egressNamespaces: ['.', 'shop'] } };
+  const [wide, wideElsewhere, scoped] = [frontend, elsewhere, inShop].map((w) => sidecarSnapshot(model, w, SETTINGS, () => true, memo));
+  expect(wideElsewhere!.get(TypeUrl.ClusterLoadAssignment)).toBe(wide!.get(TypeUrl.ClusterLoadAssignment));
+  // "." and "shop" name one namespace for a shop workload: that scope sees only shop's services (here, all of them, in a new list).
+  expect([...scoped!.get(TypeUrl.ClusterLoadAssignment)!.resources.keys()]).toEqual([...wide!.get(TypeUrl.ClusterLoadAssignment)!.resources.keys()]);
+  // Short names resolve in the caller's namespace: "reviews" is a domain for a shop caller only.
+  const domainsOf = (snapshot: typeof wide) => (unpackAny<RouteConfiguration>(snapshot!.get(TypeUrl.RouteConfiguration)!.resources.get('outbound|http')!.any)).virtual_hosts!.flatMap((v) => v.domains);
+  expect(domainsOf(wide)).toContain('reviews');
+  expect(domainsOf(wideElsewhere)).not.toContain('reviews');
 });

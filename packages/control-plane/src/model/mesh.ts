@@ -148,6 +148,13 @@ export function inEgressScope(workload: Workload, service: Service): boolean {
   return workload.sidecar.egressNamespaces.some((ns) => ns === '*' || (ns === '.' ? workload.namespace : ns) === service.namespace);
 }
 
+/** Names the set of services a workload may call: workloads with equal keys see the same services. */
+export function egressScopeKey(workload: Workload): string {
+  const namespaces = workload.sidecar.egressNamespaces;
+  if (namespaces.includes('*')) return '*';
+  return [...new Set(namespaces.map((ns) => (ns === '.' ? workload.namespace : ns)))].sort().join(',');
+}
+
 /** Models are never changed once built: their indexes are built on first use and live as long as they do. */
 const workloadIndexes = new WeakMap<readonly Workload[], LabelIndex<Workload>>();
 const servicesByNamespace = new WeakMap<readonly Service[], Map<string, Service[]>>();

@@ -3,7 +3,7 @@ import { Snapshot, TypeUrl, type Resource } from '@trellis/xds';
 import { openApiDocumentOf } from '../kinds/openapi-ref';
 import { ResourceMemo } from './memo';
 import {
-  httpRoutesFor, inEgressScope, selects, serviceHostname, servicesIn, wafPolicyFor, workloadPort, workloadsOf,
+  egressScopeKey, httpRoutesFor, inEgressScope, selects, serviceHostname, servicesIn, wafPolicyFor, workloadPort, workloadsOf,
   type HttpRoute, type HttpRouteMatch, type MeshModel, type PortProtocol, type Service, type ServicePort, type WafPolicy, type Workload,
 } from '../model/mesh';
 import { captureResources, type OutboundTrafficPolicy } from './capture';
@@ -274,8 +274,8 @@ export function outboundEndpoints(service: Service, port: ServicePort, serving: 
 /** Whether a workload can take mesh traffic now (its proxy is up); endpoints that cannot are left out. */
 export type Readiness = (workload: Workload) => boolean;
 
-/** What every proxy with the same namespace and egress scope is sent alike. */
-function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo, scope: string) {
+/** The clusters and endpoints of the services a proxy may call: the same for every proxy of one egress scope. */
+function outboundUpstreams(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
   const clusters: Resource[] = [];
   const endpoints: Resource[] = [];
   const visible = model.services.filter((service) => inEgressScope(workload, service));
@@ -294,8 +294,7 @@ function sharedOutbound(model: MeshModel, workload: Workload, settings: MeshSett
       endpoints.push(outboundEndpoints(service, port, serving, memo));
     }
   }
-  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), { scope });
-  return { clusters, endpoints, route };
+  return { visible, clusters, endpoints };
 }
 
 /** Requests an app sends to its proxy by name, routed by their Host header. */
@@ -311,17 +310,20 @@ const OUTBOUND_HTTP_FILTER = {
 };
 
 function outboundResources(model: MeshModel, workload: Workload, settings: MeshSettings, ready: Readiness, memo: ResourceMemo) {
-  // The route table differs only by the caller's namespace (short names resolve there) and scope.
-  const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
-  // Proxies of one scope share these lists too: a push then costs each proxy a lookup, not a walk over its services.
-  const shared = memo.shared(`outbound\u0000${scope}`, () => sharedOutbound(model, workload, settings, ready, memo, scope));
+  const egress = egressScopeKey(workload);
+  // Proxies of one egress scope share these lists (mesh-wide, all of them do): a push then costs each
+  // proxy a lookup, not a walk over its services, and the snapshot cache maps and hashes each list once.
+  const { visible, clusters, endpoints } = memo.shared(`outbound\u0000${egress}`, () => outboundUpstreams(model, workload, settings, ready, memo));
+  // The route table also depends on the caller's namespace, where short names resolve.
+  const routeScope = `${workload.namespace}:${egress}`;
+  const route = memo.get(TypeUrl.RouteConfiguration, OUTBOUND_HTTP_ROUTE, () => ({ name: OUTBOUND_HTTP_ROUTE, virtual_hosts: virtualHosts(model, visible, workload.namespace) }), { scope: routeScope });
   const listener = memo.get(TypeUrl.Listener, 'outbound|http', () => ({
     name: 'outbound|http',
     address: socketAddress(workload.address, workload.sidecar.outboundPort),
     traffic_direction: 'OUTBOUND',
     filter_chains: [{ name: 'http', filters: [OUTBOUND_HTTP_FILTER] }],
   }), { scope: nodeIdOf(workload), inputs: [workload.address, workload.sidecar.outboundPort] });
-  return { listener, ...shared };
+  return { listener, clusters, endpoints, route };
 }
 
 /**
