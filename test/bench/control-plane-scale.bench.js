@@ -47,12 +47,28 @@ const stats = async (cp) => { cp.send({ type: 'stats' }); return once(cp, 'stats
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const mb = (bytes) => (bytes / 1048576).toFixed(2);
 
+/**
+ * Resolves once the edit was pushed and every proxy ACKed it (all SYNCED), or after 60 s.
+ * A fixed window cut off slow pushes: a mesh-wide service add takes longer than 4 s.
+ */
+async function settled(cp) {
+  const deadline = Date.now() + 60_000;
+  let pushed = false;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const s = await stats(cp);
+    pushed ||= s.pushes.length > 0;
+    if (pushed && s.synced === s.connected) return;
+  }
+  console.log('(the change did not settle within 60 s)');
+}
+
 async function change(cp, proxies, label, edit) {
   const since = Date.now();
   proxies.send({ type: 'arm', since });
   const before = await stats(cp);
   edit();
-  await new Promise((r) => setTimeout(r, 4000));
+  await settled(cp);
   proxies.send({ type: 'collect' });
   const { received } = await once(proxies, 'window');
   const after = await stats(cp);
