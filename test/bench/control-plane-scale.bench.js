@@ -5,7 +5,7 @@
 // endpoint-change propagation p50/p99, bytes pushed per change and the types they
 // carried, and the control plane's RSS and CPU.
 //
-//   npm run build && node test/bench/control-plane-scale.bench.js [--services 1000] [--proxies 1000] [--scope namespace|mesh]
+//   npm run build && node test/bench/control-plane-scale.bench.js [--services 1000] [--proxies 1000] [--scope namespace|mesh] [--protocol sotw|delta]
 //
 // Targets: propagation p99 < 1 s; RSS < 750 MB (istiod: 1.5 GB for 1,000 services / 2,000 sidecars); an endpoint change pushes only EDS.
 'use strict';
@@ -18,6 +18,7 @@ const args = Object.fromEntries(process.argv.slice(2).join(' ').split('--').filt
 const SERVICES = Number(args.services ?? 1000);
 const PROXIES = Number(args.proxies ?? 1000);
 const SCOPE = args.scope ?? 'namespace';
+const PROTOCOL = args.protocol ?? 'sotw';
 const NAMESPACES = 10;
 const here = path.join(__dirname, 'control-plane-scale');
 
@@ -83,13 +84,13 @@ async function change(cp, proxies, label, edit) {
 }
 
 async function main() {
-  console.log(`${SERVICES} services × 5 endpoints in ${NAMESPACES} namespaces, ${PROXIES} simulated proxies, egress scope: ${SCOPE}`);
+  console.log(`${SERVICES} services × 5 endpoints in ${NAMESPACES} namespaces, ${PROXIES} simulated proxies, egress scope: ${SCOPE}, ADS ${PROTOCOL}`);
   const cp = spawn('/usr/bin/time', ['-v', process.execPath, ...(process.env.TRELLIS_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.TRELLIS_PROFILE_DIR] : []), path.join(here, 'control-plane.js'), configDir, path.join(dir, 'state')], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   let timeOutput = '';
   cp.stderr.on('data', (d) => (timeOutput += d));
   const ready = await once(cp, 'ready');
   const idle = await stats(cp);
-  const proxies = spawn(process.execPath, [path.join(here, 'proxies.js'), ready.xds, ready.caDir, String(PROXIES), JSON.stringify(proxied)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proxies = spawn(process.execPath, [path.join(here, 'proxies.js'), ready.xds, ready.caDir, String(PROXIES), JSON.stringify(proxied), PROTOCOL], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await once(proxies, 'certified');
   const t0 = await stats(cp);
   proxies.send({ type: 'go' });
@@ -113,7 +114,7 @@ async function main() {
   const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const onlyEds = results.every((r) => r.types.join() === 'ClusterLoadAssignment');
   console.log('\n== control-plane scale ==');
-  console.log(`services / endpoints / proxies     ${SERVICES} / ${SERVICES * 5} / ${PROXIES} (egress scope: ${SCOPE})`);
+  console.log(`services / endpoints / proxies     ${SERVICES} / ${SERVICES * 5} / ${PROXIES} (egress scope: ${SCOPE}, ADS ${PROTOCOL})`);
   console.log(`full push (connect + all types)    ${fullPush} ms`);
   console.log(`endpoint change propagation        p50 ${pct(all, 50)} ms, p99 ${pct(all, 99)} ms  (target p99 < 1000 ms: ${(pct(all, 99) / 1000).toFixed(2)}x of budget)`);
   console.log(`endpoint change pushes only EDS    ${onlyEds ? 'yes' : 'NO: ' + results.map((r) => r.types.join('+')).join(', ')}`);

@@ -8,6 +8,8 @@ const { adsServiceDefinition, TypeUrl } = require('../../../packages/xds/dist');
 
 const [xds, caDir, count] = [process.argv[2], process.argv[3], Number(process.argv[4])];
 const workloads = JSON.parse(process.argv[5]);
+// 'sotw' (Envoy's default) or 'delta' (incremental: only changed resources and removed names).
+const protocol = process.argv[6] ?? 'sotw';
 const Client = grpc.makeGenericClientConstructor(adsServiceDefinition(), 'ADS');
 const SUBSCRIBE = {
   [TypeUrl.Secret]: ['ROOTCA'], [TypeUrl.Cluster]: [], [TypeUrl.ClusterLoadAssignment]: ['*'], [TypeUrl.Listener]: [], [TypeUrl.RouteConfiguration]: ['outbound|http'],
@@ -33,11 +35,14 @@ async function main() {
       checkServerIdentity: spiffeServerIdentityCheck(bundle, { expectedIds: ['spiffe://cluster.local/ns/trellis-system/sa/trellis-control-plane'] }),
     });
     const client = new Client(xds, credentials, { 'grpc.ssl_target_name_override': 'trellis-control-plane', 'grpc.use_local_subchannel_pool': 1, 'bench.proxy': i });
-    const call = client.StreamAggregatedResources();
+    const delta = protocol === 'delta';
+    const call = delta ? client.DeltaAggregatedResources() : client.StreamAggregatedResources();
     const seen = new Set();
     call.on('data', (r) => {
-      const bytes = r.resources.reduce((n, a) => n + a.value.length, 0);
-      call.write({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: SUBSCRIBE[r.type_url] });
+      const bytes = r.resources.reduce((n, a) => n + (delta ? a.resource.value.length : a.value.length), 0);
+      call.write(delta
+        ? { type_url: r.type_url, response_nonce: r.nonce }
+        : { type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: SUBSCRIBE[r.type_url] });
       seen.add(r.type_url);
       if (!firstFull.has(i) && seen.size === TYPES.length) {
         firstFull.set(i, Date.now());
@@ -46,7 +51,9 @@ async function main() {
       if (window) window.received.push({ at: Date.now(), proxy: i, type: r.type_url.split('.').pop(), bytes });
     });
     call.on('error', (e) => { console.error(`proxy ${w.name}.${w.namespace}: ${e.message}`); process.exit(1); });
-    TYPES.forEach((type, t) => call.write({ ...(t === 0 ? { node: { id: `${w.name}.${w.namespace}` } } : {}), type_url: type, resource_names: SUBSCRIBE[type] }));
+    TYPES.forEach((type, t) => call.write({
+      ...(t === 0 ? { node: { id: `${w.name}.${w.namespace}` } } : {}), type_url: type, [delta ? 'resource_names_subscribe' : 'resource_names']: SUBSCRIBE[type],
+    }));
   });
 }
 
