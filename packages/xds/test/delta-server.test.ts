@@ -117,3 +117,24 @@ test('one change across types is pushed clusters → endpoints → listeners →
   running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1] }));
   expect(await take(4)).toEqual(['RouteConfiguration:+0-2', 'Listener:+0-2', 'ClusterLoadAssignment:+0-2', 'Cluster:+0-2']);
 });
+
+test('a change that adds and removes sends every type\'s additions first, then the removals in reverse (make-before-break)', async () => {
+  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
+  const s = open();
+  for (const type of [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+    s.send({ node: NODE, type_url: type, resource_names_subscribe: ['*'] });
+    s.send({ type_url: type, response_nonce: (await s.next()).nonce });
+  }
+  await s.quiet(50);
+  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], c: [3] }));
+  // Sent back to back, before any ACK: one type may have its additions and its removals in flight together.
+  const pushed: DeltaDiscoveryResponse[] = [];
+  for (let i = 0; i < 8; i++) pushed.push(await s.next());
+  expect(pushed.map((r) => `${r.type_url.split('.').pop()}:+${r.resources.map((x) => x.name)}-${r.removed_resources}`)).toEqual([
+    'Cluster:+c-', 'ClusterLoadAssignment:+c-', 'Listener:+c-', 'RouteConfiguration:+c-route-',
+    'RouteConfiguration:+-b-route', 'Listener:+-b', 'ClusterLoadAssignment:+-b', 'Cluster:+-b',
+  ]);
+  // Each is answered by its own nonce, and then nothing is left to send.
+  for (const r of pushed) s.send({ type_url: r.type_url, response_nonce: r.nonce });
+  expect(await s.quiet()).toBe(true);
+});

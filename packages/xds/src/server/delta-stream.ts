@@ -14,7 +14,8 @@ interface TypeState {
   /** What the client holds: name → version (assumed applied once sent; undone on NACK). */
   known: Map<string, string>;
   rejected: Map<string, string>;
-  inFlight?: { nonce: string } & InFlight;
+  /** Sent and not yet answered, by nonce: a change can go out as its additions, then its removals. */
+  inFlight: Map<string, InFlight>;
   cancel?: CancelWatch;
 }
 
@@ -35,19 +36,20 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
         subscription: legacyWildcard ? '*' : new Set(),
         known: new Map(Object.entries(request.initial_resource_versions ?? {})),
         rejected: new Map(),
+        inFlight: new Map(),
       };
       this.types.set(typeUrl, state);
     }
     const nonce = request.response_nonce ?? '';
-    if (nonce !== '' && state.inFlight?.nonce === nonce) this.answer(typeUrl, state, request.error_detail?.message);
+    if (nonce !== '' && state.inFlight.has(nonce)) this.answer(typeUrl, state, nonce, request.error_detail?.message);
     this.updateSubscription(state, subscribe, request.resource_names_unsubscribe ?? []);
     this.status.subscribed(typeUrl, state.subscription);
-    if (!state.inFlight) this.watch(typeUrl, state);
+    if (state.inFlight.size === 0) this.watch(typeUrl, state);
   }
 
-  private answer(typeUrl: string, state: TypeState, nackMessage: string | undefined): void {
-    const { response, before, nonce } = state.inFlight!;
-    state.inFlight = undefined;
+  private answer(typeUrl: string, state: TypeState, nonce: string, nackMessage: string | undefined): void {
+    const { response, before } = state.inFlight.get(nonce)!;
+    state.inFlight.delete(nonce);
     if (nackMessage === undefined) {
       this.status.acked(typeUrl, response.systemVersion);
       return;
@@ -79,11 +81,17 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
     );
   }
 
-  /** Additions in make-before-break order, then the responses that only remove, in reverse. */
+  /**
+   * Make-before-break: every type's additions and updates in push order, then every removal in
+   * reverse. A response that does both is sent as two, so a cluster that a route still names is
+   * not removed before the route that replaces it has arrived.
+   */
   protected flush(batch: DeltaResponse[]): void {
-    const additions = batch.filter((r) => r.resources.length > 0).sort((a, b) => pushRank(a.typeUrl) - pushRank(b.typeUrl));
-    const removalsOnly = batch.filter((r) => r.resources.length === 0).sort((a, b) => pushRank(b.typeUrl) - pushRank(a.typeUrl));
-    for (const response of [...additions, ...removalsOnly]) this.send(response);
+    const additions = batch.filter((r) => r.resources.length > 0).map((r) => ({ ...r, removed: [] }));
+    const removals = batch.filter((r) => r.removed.length > 0).map((r) => ({ ...r, resources: [] }));
+    additions.sort((a, b) => pushRank(a.typeUrl) - pushRank(b.typeUrl));
+    removals.sort((a, b) => pushRank(b.typeUrl) - pushRank(a.typeUrl));
+    for (const response of [...additions, ...removals]) this.send(response);
   }
 
   private send(response: DeltaResponse): void {
@@ -99,7 +107,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
       before.set(name, state.known.get(name));
       state.known.delete(name);
     }
-    state.inFlight = { nonce, response, before };
+    state.inFlight.set(nonce, { response, before });
     this.status.sent(response.typeUrl, response.systemVersion, nonce);
     this.call.write({
       system_version_info: response.systemVersion,
