@@ -62,7 +62,7 @@ export class Sidecar {
       channelOptions: { 'grpc.ssl_target_name_override': 'trellis-control-plane', 'grpc.default_authority': 'trellis-control-plane' },
       node: { id: this.options.nodeId, metadata: { namespace: this.options.identity.namespace } },
       types: PROXY_RESOURCE_TYPES,
-      protocol: 'sotw',
+      protocol: 'delta',
     });
     this.ads = ads;
     const config = new XdsProxyConfig({
