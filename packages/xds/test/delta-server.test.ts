@@ -20,6 +20,18 @@ function open(): Delta {
 }
 const sent = (r: DeltaDiscoveryResponse) => r.resources.map((x) => x.name).sort();
 
+/** A stream subscribed to every resource of the four mesh types of `services`, each first response ACKed. */
+async function subscribedToMesh(services: Record<string, number[]>): Promise<Delta> {
+  running.cache.setSnapshot(NODE.id, meshSnapshot(services));
+  const s = open();
+  for (const type of [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+    s.send({ node: NODE, type_url: type, resource_names_subscribe: ['*'] });
+    s.send({ type_url: type, response_nonce: (await s.next()).nonce });
+  }
+  await s.quiet(50);
+  return s;
+}
+
 describe('delta ADS server', () => {
   test('wildcard (legacy: no names) gets all; an ACK gets nothing more; a change sends only the changed resource', async () => {
     running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
@@ -94,13 +106,7 @@ describe('delta ADS server', () => {
 });
 
 test('one change across types is pushed clusters → endpoints → listeners → routes; removal-only responses go last, in reverse', async () => {
-  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
-  const s = open();
-  for (const type of [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
-    s.send({ node: NODE, type_url: type, resource_names_subscribe: ['*'] });
-    s.send({ type_url: type, response_nonce: (await s.next()).nonce });
-  }
-  await s.quiet(50);
+  const s = await subscribedToMesh({ a: [1], b: [2] });
   const summary = (r: DeltaDiscoveryResponse) => `${r.type_url.split('.').pop()}:+${r.resources.length}-${r.removed_resources.length}`;
   const take = async (n: number) => {
     const out: DeltaDiscoveryResponse[] = [];
@@ -119,13 +125,7 @@ test('one change across types is pushed clusters → endpoints → listeners →
 });
 
 test('a change that adds and removes sends every type\'s additions first, then the removals in reverse (make-before-break)', async () => {
-  running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], b: [2] }));
-  const s = open();
-  for (const type of [TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
-    s.send({ node: NODE, type_url: type, resource_names_subscribe: ['*'] });
-    s.send({ type_url: type, response_nonce: (await s.next()).nonce });
-  }
-  await s.quiet(50);
+  const s = await subscribedToMesh({ a: [1], b: [2] });
   running.cache.setSnapshot(NODE.id, meshSnapshot({ a: [1], c: [3] }));
   // Sent back to back, before any ACK: one type may have its additions and its removals in flight together.
   const pushed: DeltaDiscoveryResponse[] = [];
