@@ -9,7 +9,7 @@
 // dialled, as sent); under REGISTRY_ONLY there is no such chain and the proxy refuses it.
 // The explicit outbound port stays usable (Host routing), so the sidecar's routes (RDS) stay.
 import { TypeUrl, type Resource } from '@trellis/xds';
-import { inEgressScope, serviceHostname, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload } from '../model/mesh';
+import { egressScopeKey, inEgressScope, serviceHostname, workloadPort, workloadsOf, type MeshModel, type PortProtocol, type Service, type ServicePort, type Workload } from '../model/mesh';
 import { EnvoyType, duration, socketAddress } from './envoy';
 import type { ResourceMemo } from './memo';
 import { nodeIdOf, outboundClusterName } from './names';
@@ -136,9 +136,8 @@ export function captureResources(
   model: MeshModel, workload: Workload, ready: (w: Workload) => boolean, memo: ResourceMemo, outboundPolicy: OutboundTrafficPolicy, build: CaptureBuilders,
 ) {
   const node = nodeIdOf(workload);
-  // Every captured proxy of one namespace and egress scope dials the same destinations: walk the services once per push.
-  const scope = `${workload.namespace}:${[...workload.sidecar.egressNamespaces].sort().join(',')}`;
-  const { destinations, clusters } = memo.shared(`capture\u0000${scope}`, () => outboundDestinations(model, workload, ready, build, memo));
+  // Every captured proxy that sees the same services dials the same destinations: walk the services once per push.
+  const { destinations, clusters } = memo.shared(`capture\u0000${egressScopeKey(workload)}`, () => outboundDestinations(model, workload, ready, build, memo));
   const passthrough = outboundPolicy === 'ALLOW_ANY';
   const listeners = [memo.get(TypeUrl.Listener, VIRTUAL_OUTBOUND_LISTENER, () => ({
     name: VIRTUAL_OUTBOUND_LISTENER,
