@@ -15,14 +15,12 @@ import {
 } from './h1-codec';
 import { Http1ServerConnection } from './h1-connection';
 import { writeLocalReply } from './local-reply';
-import { BodyInspection, Flags, prepare, RequestContext, resolveTarget, retriable, runHeaderFilters, takeContinueExpectation } from './request';
+import { BODY_FILTER_LIMIT, BODY_TOO_LARGE, BodyInspection, Flags, prepare, RequestContext, resolveTarget, retriable, runHeaderFilters, takeContinueExpectation } from './request';
 import { rewritePath } from './route-match';
 import { logRequest } from './request-log';
 
 /** Request bodies up to this size are kept so the request can be retried. */
 const REPLAY_LIMIT = 64 * 1024;
-/** Body filters (WAF) see the whole body; larger bodies are refused with 413. */
-const BODY_FILTER_LIMIT = 1024 * 1024;
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const RETRY_BASE_MS = 25;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
@@ -138,7 +136,7 @@ export class Http1Exchange implements UpstreamHandler {
     this.expectContinue = false;
     if (this.inspection) {
       if (this.bodyBytes + piece.length > BODY_FILTER_LIMIT) {
-        this.reply({ status: 413, body: 'request body too large for inspection' }, '');
+        this.reply(BODY_TOO_LARGE, '');
         return used;
       }
       const denied = this.headersAllowed ? this.inspection.feed(piece, !this.receivingBody) : undefined;

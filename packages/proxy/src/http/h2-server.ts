@@ -11,11 +11,10 @@ import { LocalReply } from './filter';
 import { Headers, HOP_BY_HOP } from './headers';
 import { http2Constants, http2Module } from './http2-module';
 import { localReplyHeaders } from './local-reply';
-import { BodyInspection, DownstreamInfo, Flags, prepare, RequestContext, resolveTarget, retriable, runHeaderFilters, takeContinueExpectation } from './request';
+import { BODY_FILTER_LIMIT, BODY_TOO_LARGE, BodyInspection, DownstreamInfo, Flags, prepare, RequestContext, resolveTarget, retriable, runHeaderFilters, takeContinueExpectation } from './request';
 import { logRequest } from './request-log';
 import { rewritePath } from './route-match';
 
-const BODY_FILTER_LIMIT = 1024 * 1024;
 const NO_BYTES = Buffer.alloc(0);
 
 export class Http2Downstream {
@@ -106,7 +105,7 @@ class Http2Exchange {
     this.stream.on('data', (chunk: Buffer) => {
       if (this.done) return;
       size += chunk.length;
-      if (size > BODY_FILTER_LIMIT) return this.reply({ status: 413, body: 'request body too large for inspection' }, '');
+      if (size > BODY_FILTER_LIMIT) return this.reply(BODY_TOO_LARGE, '');
       const denied = inspection.feed(chunk, false);
       if (denied) return this.reply(denied, Flags.localFilterReply);
       chunks.push(chunk);

@@ -107,6 +107,10 @@ export function runHeaderFilters(filters: readonly HttpFilter[], ctx: HttpFilter
   done();
 }
 
+/** Body filters (WAF) see the whole body; a larger body is refused, by either codec, with this reply. */
+export const BODY_FILTER_LIMIT = 1024 * 1024;
+export const BODY_TOO_LARGE: LocalReply = { status: 413, body: 'request body too large for inspection' };
+
 /**
  * One request's body through the body filters, chunk by chunk. Synchronous denials come back
  * at once; verdicts that come as promises are collected, and `whenJudged` waits for them all.
