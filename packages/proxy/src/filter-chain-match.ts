@@ -49,8 +49,10 @@ export function selectChain<T extends { compiled: CompiledMatch }>(chains: reado
   };
   narrow((m) => m.destinationPort, (p) => p === destination.port);
   const address = unmapped(destination.address);
-  const longest = Math.max(-1, ...candidates.map((c) => c.compiled.longestPrefix(address)));
-  candidates = longest >= 0 ? candidates.filter((c) => c.compiled.longestPrefix(address) === longest) : candidates.filter((c) => !c.compiled.hasPrefixes);
+  // One prefix test per chain: a captured proxy's outbound listener has a chain per endpoint.
+  const prefixLens = candidates.map((c) => c.compiled.longestPrefix(address));
+  const longest = Math.max(-1, ...prefixLens);
+  candidates = longest >= 0 ? candidates.filter((_, i) => prefixLens[i] === longest) : candidates.filter((c) => !c.compiled.hasPrefixes);
   narrow((m) => m.serverNames, (names) => d.sni !== undefined && names.some((n) => serverNameMatches(n, d.sni as string)));
   narrow((m) => m.transportProtocol, (t) => t === d.transport);
   narrow((m) => m.applicationProtocols, (ps) => ps.some((p) => d.applicationProtocols.includes(p)));
